@@ -1,0 +1,153 @@
+# kgw: Kafka HTTP gateway. Hand-written Makefile in hiredis's spirit.
+#
+#   make            build every binary into build/
+#   make test       unit, integration and end-to-end tests; last line "N passed, N failed"
+#   make run        the whole pipeline on the embedded cluster (see README)
+#   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
+#   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
+#   make bench      benchmarks beside their ceilings (bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install missing Debian packages (root), or print the apt-get line
+#
+# Each program directory adds its sources through its own module.mk fragment.
+
+.DEFAULT_GOAL := all
+VERSION    := 0.1.0
+BUILD      ?= build
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WERROR     ?= 1
+SANITIZE   ?=
+PKGS       := libmicrohttpd rdkafka jansson libcurl libuv
+TEST_PKGS  := criterion
+
+# A cheap check on every run: when a package is missing, the deps stamp below is
+# forced, make runs bin/deps.sh --install, then restarts with the packages present.
+NODEPS_GOALS := deps clean format help
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+DEPS_MISSING := $(shell bin/deps.sh --missing)
+endif
+DEPS_STAMP := $(BUILD)/.deps.mk
+ifneq ($(strip $(DEPS_MISSING)),)
+$(DEPS_STAMP): FORCE
+endif
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(DEPS_STAMP)
+endif
+$(DEPS_STAMP):
+	@bin/deps.sh --install
+	@mkdir -p $(@D) && echo '# packages checked' > $@
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -pthread -MMD -MP -I. \
+             -DKGW_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
+LIBS        = $(PKG_LIBS) -lm
+
+# --- common/: build/libkgw.a -------------------------------------------------
+COMMON_SRCS := common/kgw_log.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c
+COMMON_OBJS  = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+LIBKGW      := $(BUILD)/libkgw.a
+
+# Fragments append to these.
+BINS        :=
+UNIT_TESTS  :=
+TOOLS       :=
+COMMON_UNIT_SRCS := tests/unit/test_kgw_log.c tests/unit/test_kgw_config.c \
+                    tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c
+
+-include common/module.mk
+include devcluster/module.mk
+-include producer/module.mk
+-include consumer/module.mk
+-include tests/tools/module.mk
+-include bench/module.mk
+
+# --- unit tests for common/ ----------------------------------------------------
+UNIT_TESTS += $(BUILD)/tests/unit-common
+$(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+# --- rules -------------------------------------------------------------------
+.PHONY: all test unit integration e2e run bench lint format asan install uninstall clean deps help FORCE
+all: $(BINS)
+
+$(LIBKGW): $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Test binaries need criterion's flags too.
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) -c -o $@ $<
+
+test: all $(UNIT_TESTS) $(TOOLS)
+	@BUILD=$(BUILD) tests/run.sh
+
+unit: $(UNIT_TESTS)
+	@BUILD=$(BUILD) tests/run.sh unit
+
+integration: all $(TOOLS)
+	@BUILD=$(BUILD) tests/run.sh integration
+
+e2e: all $(TOOLS)
+	@BUILD=$(BUILD) tests/run.sh e2e
+
+asan:
+	$(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
+
+run: all
+	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC))
+
+bench: all $(TOOLS)
+	@BUILD=$(BUILD) bench/run.sh
+
+C_FILES  = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
+SH_FILES = $(shell git ls-files -co --exclude-standard '*.sh' .ci/run 2>/dev/null)
+lint:
+	@echo "lint: clang-format"; clang-format --dry-run --Werror $(C_FILES)
+	@echo "lint: cppcheck"; cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,performance,portability --suppress=missingIncludeSystem \
+		-I. -DKGW_VERSION='"$(VERSION)"' $(C_FILES)
+	@echo "lint: shellcheck"; shellcheck -x $(SH_FILES)
+	@echo "lint: docker-compose"; docker-compose -f docker-compose.yml config -q
+	@echo "lint: clean"
+
+format:
+	clang-format -i $(C_FILES)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
+
+clean:
+	rm -rf build
+
+deps:
+	@bin/deps.sh --install
+
+help:
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Shared helpers for integration and end-to-end tests (sourced, kcat-style).
+#
+# Every test gets a private temp dir ($TMP), starts what it needs on loopback
+# ports, and the EXIT trap stops every process it started, by PID. Checks
+# print TAP-style lines that tests/run.sh counts:
+#     ok - description            not ok - description
+# Waiting is always polling with a deadline (wait_until), never a fixed sleep.
+
+set -euo pipefail
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kgw-test.XXXXXX")
+PIDS=()
+FAILS=0
+# A unique suffix for topics and groups, so reruns never see old data.
+RUN_ID="$$-$RANDOM"
+
+ok() { echo "ok - $*"; }
+not_ok() {
+    echo "not ok - $*"
+    FAILS=$((FAILS + 1))
+}
+note() { echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" = "$3" ]; then
+        ok "$1"
+    else
+        not_ok "$1 (expected '$2', got '$3')"
+    fi
+}
+
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? pid
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${PIDS[$i]}
+        stop_pid "$pid"
+    done
+    if [ "${KGW_KEEP_TMP:-0}" = 1 ]; then
+        echo "# kept $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+    if [ "$rc" -eq 0 ] && [ "$FAILS" -gt 0 ]; then
+        rc=1
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_bg NAME COMMAND...: runs the command in the background with stdout and
+# stderr in $TMP/NAME.out and $TMP/NAME.err; sets LAST_PID.
+start_bg() {
+    local name=$1
+    shift
+    # The explicit 0<&0 keeps the caller's stdin: without it bash gives a
+    # background command /dev/null.
+    "$@" 0<&0 >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+# wait_until SECONDS COMMAND...: polls every 50 ms until the command succeeds;
+# returns 1 when the deadline passes.
+wait_until() {
+    local secs=$1
+    shift
+    local deadline=$((SECONDS + secs))
+    until "$@" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_devcluster ARGS...: starts kgw-devcluster with a control fifo on its
+# stdin (write commands with dc_cmd); sets BOOTSTRAP and DC_PID.
+start_devcluster() {
+    mkfifo "$TMP/dc.ctl"
+    # Opened read-write, which does not block on Linux; we hold the write
+    # side for dc_cmd, so the cluster never sees EOF on its stdin.
+    exec {DC_CTL}<>"$TMP/dc.ctl"
+    start_bg devcluster "$BUILD/kgw-devcluster" --bootstrap-file "$TMP/bootstrap" "$@" <"$TMP/dc.ctl"
+    DC_PID=$LAST_PID
+    if ! wait_until 20 test -s "$TMP/bootstrap"; then
+        cat "$TMP/devcluster.err" >&2
+        echo "kgw-devcluster did not start" >&2
+        return 1
+    fi
+    BOOTSTRAP=$(cat "$TMP/bootstrap")
+}
+
+# dc_cmd COMMAND: sends one control command; prints and checks its reply.
+dc_cmd() {
+    local before
+    before=$(wc -l <"$TMP/devcluster.out")
+    echo "$*" >&"$DC_CTL"
+    wait_until 10 test "$(wc -l <"$TMP/devcluster.out")" -gt "$before" || return 1
+    local reply
+    reply=$(sed -n "$((before + 1))p" "$TMP/devcluster.out")
+    echo "# devcluster: $reply"
+    [[ $reply == ok* ]]
+}
+
+# http_status URL [curl args...]: prints the HTTP status code only.
+http_status() {
+    local url=$1
+    shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
+}
+
+# kafka_count TOPIC: number of records in TOPIC (sum over partitions), read with kcat.
+kafka_count() {
+    kcat -C -b "$BOOTSTRAP" -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l
+}
+
+# Ends the test; the EXIT trap turns remaining failures into a non-zero exit.
+finish() {
+    exit 0
+}
