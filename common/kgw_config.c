@@ -157,7 +157,7 @@ static void env_name(const kgw_option_t *o, char *buf, size_t size)
 static int set_value(const kgw_option_t *o, void *cfg, const char *value, int src, int *srcs,
                      size_t idx, const char *where, char *errstr, size_t errstr_size)
 {
-    char *field = (char *)cfg + o->offset;
+    void *field = (char *)cfg + o->offset;
     int bounded = !(o->min == 0 && o->max == 0);
 
     switch (o->type) {
@@ -180,7 +180,7 @@ static int set_value(const kgw_option_t *o, void *cfg, const char *value, int sr
                     o->max);
             return -1;
         }
-        *(long *)field = v;
+        memcpy(field, &v, sizeof(v));
         break;
     }
     case KGW_OPT_DOUBLE: {
@@ -194,7 +194,7 @@ static int set_value(const kgw_option_t *o, void *cfg, const char *value, int sr
                     o->max);
             return -1;
         }
-        *(double *)field = v;
+        memcpy(field, &v, sizeof(v));
         break;
     }
     case KGW_OPT_BOOL: {
@@ -203,7 +203,7 @@ static int set_value(const kgw_option_t *o, void *cfg, const char *value, int sr
             set_err(errstr, errstr_size, "%s: '%s' is not true or false", where, value);
             return -1;
         }
-        *(int *)field = v;
+        memcpy(field, &v, sizeof(v));
         break;
     }
     case KGW_OPT_LIST:

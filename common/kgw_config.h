@@ -62,11 +62,11 @@ typedef struct kgw_option {
 } kgw_option_t;
 
 typedef struct kgw_cli {
-    const char *prog;          /* "kgw-producer" */
-    const char *usage;         /* first help line after "usage: prog " */
-    const char *description;   /* paragraph printed after the usage line, or NULL */
-    const char *epilog;        /* text printed after the options, or NULL */
-    const kgw_option_t *opts;  /* terminated by an entry with name == NULL */
+    const char *prog;         /* "kgw-producer" */
+    const char *usage;        /* first help line after "usage: prog " */
+    const char *description;  /* paragraph printed after the usage line, or NULL */
+    const char *epilog;       /* text printed after the options, or NULL */
+    const kgw_option_t *opts; /* terminated by an entry with name == NULL */
 } kgw_cli_t;
 
 enum {

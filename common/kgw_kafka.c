@@ -23,8 +23,8 @@ static kgw_log_level_t syslog_to_kgw(int level)
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    kgw_log(syslog_to_kgw(level), "librdkafka client=%s facility=%s %s", rk ? rd_kafka_name(rk) : "-",
-            fac, buf);
+    kgw_log(syslog_to_kgw(level), "librdkafka client=%s facility=%s %s",
+            rk ? rd_kafka_name(rk) : "-", fac, buf);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -39,8 +39,9 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 int kgw_kafka_key_is_secret(const char *key)
 {
-    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "sasl.oauthbearer.config") ||
-           strstr(key, "ssl.key.pem") || strstr(key, "ssl_key");
+    return strstr(key, "password") || strstr(key, "secret") ||
+           strstr(key, "sasl.oauthbearer.config") || strstr(key, "ssl.key.pem") ||
+           strstr(key, "ssl_key");
 }
 
 int kgw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,

@@ -20,10 +20,14 @@ static const struct {
     const char *name;
     int key;
 } apis[] = {
-    {"Produce", 0},          {"Fetch", 1},        {"ListOffsets", 2},   {"Metadata", 3},
-    {"OffsetCommit", 8},     {"OffsetFetch", 9},  {"FindCoordinator", 10}, {"JoinGroup", 11},
-    {"Heartbeat", 12},       {"LeaveGroup", 13},  {"SyncGroup", 14},    {"ApiVersions", 18},
-    {"InitProducerId", 22},  {"AddPartitionsToTxn", 24}, {"EndTxn", 26},
+    {"Produce", 0},          {"Fetch", 1},
+    {"ListOffsets", 2},      {"Metadata", 3},
+    {"OffsetCommit", 8},     {"OffsetFetch", 9},
+    {"FindCoordinator", 10}, {"JoinGroup", 11},
+    {"Heartbeat", 12},       {"LeaveGroup", 13},
+    {"SyncGroup", 14},       {"ApiVersions", 18},
+    {"InitProducerId", 22},  {"AddPartitionsToTxn", 24},
+    {"EndTxn", 26},
 };
 
 int devcluster_topic_parse(const char *spec, char *name, size_t name_size, int *partitions,
@@ -103,10 +107,10 @@ static int int_arg(const char *s, long min, long max, long *out)
     return kgw_parse_long(s, out) == 0 && *out >= min && *out <= max ? 0 : -1;
 }
 
-#define REPLY_ERR(...)                                                                             \
-    do {                                                                                           \
-        snprintf(reply, reply_size, "error " __VA_ARGS__);                                         \
-        return -1;                                                                                 \
+#define REPLY_ERR(...)                                     \
+    do {                                                   \
+        snprintf(reply, reply_size, "error " __VA_ARGS__); \
+        return -1;                                         \
     } while (0)
 
 static int result(rd_kafka_resp_err_t err, char *reply, size_t reply_size, const char *what)
@@ -194,8 +198,8 @@ int devcluster_control_exec(rd_kafka_mock_cluster_t *mc, const char *line, char 
     if (strcmp(tok[0], "leader") == 0) {
         if (n != 4 || int_arg(tok[2], 0, 100000, &a) || int_arg(tok[3], -1, 1000, &b))
             REPLY_ERR("usage: leader TOPIC PARTITION BROKER_ID");
-        return result(rd_kafka_mock_partition_set_leader(mc, tok[1], (int32_t)a, (int32_t)b),
-                      reply, reply_size, "leader");
+        return result(rd_kafka_mock_partition_set_leader(mc, tok[1], (int32_t)a, (int32_t)b), reply,
+                      reply_size, "leader");
     }
     if (strcmp(tok[0], "topic") == 0 && n >= 4 && strcmp(tok[1], "create") == 0) {
         long rf = 1;

@@ -35,16 +35,16 @@ typedef struct {
 } devcluster_config_t;
 
 static const kgw_option_t options[] = {
-    {"brokers", NULL, 0, KGW_OPT_INT, offsetof(devcluster_config_t, brokers), "3", NULL, 1, 32,
-     "N", "number of brokers"},
+    {"brokers", NULL, 0, KGW_OPT_INT, offsetof(devcluster_config_t, brokers), "3", NULL, 1, 32, "N",
+     "number of brokers"},
     {"topic", NULL, 0, KGW_OPT_LIST, offsetof(devcluster_config_t, topics), NULL, NULL, 0, 0,
      "NAME:PARTITIONS", "create a topic (repeatable); replication factor min(3, brokers)"},
     {"bootstrap-file", NULL, 0, KGW_OPT_STR, offsetof(devcluster_config_t, bootstrap_file), NULL,
      NULL, 0, 0, "PATH", "write the bootstrap list here once the brokers listen"},
     {"log-level", NULL, 0, KGW_OPT_STR, offsetof(devcluster_config_t, log_level), "info", NULL, 0,
      0, "LEVEL", "debug, info, warn, error"},
-    {"log-format", NULL, 0, KGW_OPT_STR, offsetof(devcluster_config_t, log_format), "text", NULL,
-     0, 0, "FORMAT", "text or json"},
+    {"log-format", NULL, 0, KGW_OPT_STR, offsetof(devcluster_config_t, log_format), "text", NULL, 0,
+     0, "FORMAT", "text or json"},
     {NULL},
 };
 
@@ -56,16 +56,15 @@ static const kgw_cli_t cli = {
         "librdkafka's mock cluster. NOT for data you want to keep: nothing is written to\n"
         "disk, nothing is really replicated, and everything is gone when it exits.\n"
         "Prints the bootstrap list on stdout and runs until SIGINT or SIGTERM.",
-    .epilog =
-        "Limits (librdkafka 2.0.2 mock): each partition keeps at most about 5 MiB, older\n"
-        "records are silently dropped; no disk and no real replication; unknown topics\n"
-        "are auto-created on first use (4 partitions); broker ports are chosen at random.\n"
-        "\n"
-        "Control commands on stdin, one per line (replies on stdout):\n"
-        "  broker down|up ID, broker rtt ID MS, leader TOPIC PARTITION BROKER_ID,\n"
-        "  topic create NAME PARTITIONS [RF], topic error NAME ERROR,\n"
-        "  errors push API COUNT ERROR[,ERROR...], errors clear API,\n"
-        "  coordinator group KEY BROKER_ID, bootstrap, ping",
+    .epilog = "Limits (librdkafka 2.0.2 mock): each partition keeps at most about 5 MiB, older\n"
+              "records are silently dropped; no disk and no real replication; unknown topics\n"
+              "are auto-created on first use (4 partitions); broker ports are chosen at random.\n"
+              "\n"
+              "Control commands on stdin, one per line (replies on stdout):\n"
+              "  broker down|up ID, broker rtt ID MS, leader TOPIC PARTITION BROKER_ID,\n"
+              "  topic create NAME PARTITIONS [RF], topic error NAME ERROR,\n"
+              "  errors push API COUNT ERROR[,ERROR...], errors clear API,\n"
+              "  coordinator group KEY BROKER_ID, bootstrap, ping",
     .opts = options,
 };
 

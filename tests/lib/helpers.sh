@@ -7,6 +7,8 @@
 #     ok - description            not ok - description
 # Waiting is always polling with a deadline (wait_until), never a fixed sleep.
 
+# Variables set here are read by the sourcing test scripts.
+# shellcheck disable=SC2034
 set -euo pipefail
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
