@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bin/e2e.sh: the whole kgw pipeline, self-checking.
+#
+#   bin/e2e.sh [--messages N] [--consumers M] [--fail-rate R] [--brokers LIST]
+#              [--topic NAME] [--partitions P] [--timeout S] [--sabotage] [--keep]
+#
+# Produces N messages (default 1000) through kgw-producer's POST /produce,
+# verifies them in Kafka with kcat, runs M kgw-consumer instances (default 3)
+# in one group against a receiver that fails a share R of requests with 503
+# (default 0.2; retried), and checks that every message reached the receiver at
+# least once, that per-partition order held, and that the group's committed
+# offsets reached the end. Prints a summary table; exits 1 on any loss.
+#
+# Default target: a kgw-devcluster started by the script. --brokers LIST uses
+# an existing cluster instead (e.g. the docker-compose one on
+# localhost:9092,localhost:9093,localhost:9094); the topic is then created by
+# the broker's auto-creation, or pass --topic for one that exists.
+# --sabotage breaks delivery on purpose (the receiver rejects a share of records
+# permanently with 400 and the consumers skip them): the run must then FAIL.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
+MESSAGES=1000
+CONSUMERS=3
+FAIL_RATE=0.2
+BROKERS=
+TOPIC=
+PARTITIONS=6
+TIMEOUT=120
+SABOTAGE=0
+KEEP=0
+
+die() {
+    echo "e2e: $*" >&2
+    exit 2
+}
+need_num() { [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$1 needs a number, got '$2'"; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --messages) need_num "$1" "${2:-}"; MESSAGES=$2; shift 2 ;;
+    --consumers) need_num "$1" "${2:-}"; CONSUMERS=$2; shift 2 ;;
+    --fail-rate) need_num "$1" "${2:-}"; FAIL_RATE=$2; shift 2 ;;
+    --brokers) BROKERS=${2:?--brokers needs a list}; shift 2 ;;
+    --topic) TOPIC=${2:?--topic needs a name}; shift 2 ;;
+    --partitions) need_num "$1" "${2:-}"; PARTITIONS=$2; shift 2 ;;
+    --timeout) need_num "$1" "${2:-}"; TIMEOUT=$2; shift 2 ;;
+    --sabotage) SABOTAGE=1; shift ;;
+    --keep) KEEP=1; shift ;;
+    -h | --help)
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+    esac
+done
+for bin in kgw-producer kgw-consumer kgw-devcluster tests/kafka-offsets; do
+    [ -x "$BUILD/$bin" ] || die "$BUILD/$bin is not built (run make)"
+done
+
+RUN_ID="$(date +%s)-$$"
+TOPIC=${TOPIC:-e2e-$RUN_ID}
+GROUP=e2e-$RUN_ID
+DLQ=$TOPIC-dlq
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kgw-e2e.XXXXXX")
+PIDS=()
+START=$SECONDS
+
+cleanup() {
+    local rc=$? i pid
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        pid=${PIDS[$i]}
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$KEEP" = 1 ] || [ "$rc" -ne 0 ]; then
+        echo "e2e: logs kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "e2e: $*"; }
+wait_until() {
+    local secs=$1
+    shift
+    local deadline=$((SECONDS + secs))
+    until "$@" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# 1. Kafka
+if [ -z "$BROKERS" ]; then
+    mkfifo "$WORK/dc.ctl"
+    exec {ctl}<>"$WORK/dc.ctl"
+    "$BUILD/kgw-devcluster" --brokers 3 --topic "$TOPIC:$PARTITIONS" --topic "$DLQ:1" \
+        --bootstrap-file "$WORK/bootstrap" <&"$ctl" >"$WORK/devcluster.out" 2>"$WORK/devcluster.log" &
+    PIDS+=($!)
+    wait_until 20 test -s "$WORK/bootstrap" || die "kgw-devcluster did not start"
+    BROKERS=$(cat "$WORK/bootstrap")
+    say "kgw-devcluster at $BROKERS"
+else
+    say "using the cluster at $BROKERS"
+fi
+
+# 2. Producer
+PORT=$(free_port)
+"$BUILD/kgw-producer" --brokers "$BROKERS" --port "$PORT" --listen 127.0.0.1 \
+    >/dev/null 2>"$WORK/producer.log" &
+PIDS+=($!)
+URL=http://127.0.0.1:$PORT
+wait_until 30 curl -sf -o /dev/null "$URL/ready" || die "kgw-producer not ready (see $WORK/producer.log)"
+say "kgw-producer on $URL"
+
+# 3. Produce N messages over keep-alive connections (curl --parallel).
+mkdir -p "$WORK/resp"
+for ((i = 0; i < MESSAGES; i++)); do
+    printf 'url = "%s/produce"\nheader = "Content-Type: application/json"\n' "$URL"
+    printf 'data = "{\\"topic\\":\\"%s\\",\\"key\\":\\"key-%d\\",\\"payload\\":{\\"seq\\":%d,\\"run\\":\\"%s\\"}}"\n' \
+        "$TOPIC" $((i % 50)) "$i" "$RUN_ID"
+    printf 'output = "%s/resp/%d.json"\nnext\n' "$WORK" "$i"
+done >"$WORK/curl.conf"
+curl -s --parallel --parallel-max 16 --max-time 30 -K "$WORK/curl.conf" \
+    -w '%{http_code}\n' >"$WORK/statuses" || true
+for f in "$WORK"/resp/*.json; do
+    cat "$f"
+    echo
+done >"$WORK/responses.jsonl"
+ACKED=$(grep -c '"success":[ ]*true' "$WORK/responses.jsonl" || true)
+say "produced $MESSAGES, acknowledged $ACKED ($(sort "$WORK/statuses" | uniq -c | tr -s ' \n' ' '))"
+
+# 4. Read them back from Kafka.
+kcat -C -b "$BROKERS" -t "$TOPIC" -e -q -f '%p %o %s\n' >"$WORK/kafka.txt"
+say "read back $(wc -l <"$WORK/kafka.txt") records from $TOPIC"
+
+# 5. Receiver failing a share of requests, then M consumers in one group.
+RPORT=$(free_port)
+if [ "$SABOTAGE" = 1 ]; then
+    python3 "$ROOT/tests/tools/receiver.py" --port "$RPORT" --log "$WORK/received.jsonl" \
+        --fail-rate 0.05 --fail-status 400 >/dev/null 2>"$WORK/receiver.log" &
+    POLICY=(-on-failure skip)
+else
+    python3 "$ROOT/tests/tools/receiver.py" --port "$RPORT" --log "$WORK/received.jsonl" \
+        --fail-rate "$FAIL_RATE" --fail-status 503 >/dev/null 2>"$WORK/receiver.log" &
+    POLICY=(-on-failure dlq -dlq-topic "$DLQ")
+fi
+PIDS+=($!)
+wait_until 20 curl -s -o /dev/null "http://127.0.0.1:$RPORT/" || die "receiver did not start"
+CPIDS=()
+for ((c = 1; c <= CONSUMERS; c++)); do
+    "$BUILD/kgw-consumer" -broker "$BROKERS" -topic "$TOPIC" -group "$GROUP" \
+        -target-url "http://127.0.0.1:$RPORT/hook" -workers 8 -retries 20 "${POLICY[@]}" \
+        -stats-interval 5 >/dev/null 2>"$WORK/consumer-$c.log" &
+    PIDS+=($!)
+    CPIDS+=($!)
+done
+say "$CONSUMERS consumers in group $GROUP -> receiver on :$RPORT (fail rate $FAIL_RATE)"
+
+lag_zero() {
+    "$BUILD/tests/kafka-offsets" -b "$BROKERS" -t "$TOPIC" -g "$GROUP" >"$WORK/offsets.txt" &&
+        grep -q ' lag 0$' "$WORK/offsets.txt" &&
+        ! grep -q 'committed -1$' <(grep -v ' high 0 ' "$WORK/offsets.txt" | grep '^partition')
+}
+if wait_until "$TIMEOUT" lag_zero; then
+    say "committed offsets reached the end of every partition"
+    COMMITTED_OK=1
+else
+    say "committed offsets did NOT reach the end within ${TIMEOUT}s:"
+    cat "$WORK/offsets.txt" || true
+    COMMITTED_OK=0
+fi
+
+# 6. Stop the consumers cleanly (SIGTERM: finish, commit, leave); each must exit 0.
+CONSUMER_EXIT_OK=1
+for pid in "${CPIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 0 ] || { CONSUMER_EXIT_OK=0; say "a consumer exited $rc"; }
+done
+
+DEAD=0
+if [ "$SABOTAGE" = 0 ]; then
+    DEAD=$(kcat -C -b "$BROKERS" -t "$DLQ" -e -q -f 'x\n' 2>/dev/null | wc -l)
+fi
+echo
+rc=0
+python3 "$ROOT/bin/e2e_check.py" --sent "$MESSAGES" --responses "$WORK/responses.jsonl" \
+    --kafka "$WORK/kafka.txt" --received "$WORK/received.jsonl" --dead-lettered "$DEAD" \
+    --elapsed $((SECONDS - START)) || rc=1
+[ "$COMMITTED_OK" = 1 ] || { echo "FAIL: committed offsets did not reach the end"; rc=1; }
+[ "$CONSUMER_EXIT_OK" = 1 ] || { echo "FAIL: a consumer did not exit 0 on SIGTERM"; rc=1; }
+exit "$rc"

@@ -1,0 +1,5 @@
+# Small C tools the tests and scripts use (built by make test / make all-tools).
+TOOLS += $(BUILD)/tests/kafka-offsets
+$(BUILD)/tests/kafka-offsets: $(BUILD)/tests/tools/kafka_offsets.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
