@@ -5,6 +5,7 @@
 #   make run        the whole pipeline on the embedded cluster (see README)
 #   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
 #   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
+#   make valgrind   the integration tests with kgw programs under valgrind memcheck
 #   make bench      benchmarks beside their ceilings (bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (root), or print the apt-get line
@@ -87,7 +88,7 @@ $(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 # --- rules -------------------------------------------------------------------
-.PHONY: all test unit integration e2e run bench lint format asan install uninstall clean deps help FORCE
+.PHONY: all test unit integration e2e run bench lint format asan valgrind install uninstall clean deps help FORCE
 all: $(BINS)
 
 $(LIBKGW): $(COMMON_OBJS)
@@ -118,6 +119,9 @@ e2e: all $(TOOLS)
 
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
+
+valgrind: all $(TOOLS)
+	@BUILD=$(BUILD) tests/valgrind.sh integration
 
 run: all
 	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC))
