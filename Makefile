@@ -6,6 +6,7 @@
 #   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
 #   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
 #   make valgrind   the integration tests with kgw programs under valgrind memcheck
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks beside their ceilings (bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (root), or print the apt-get line
@@ -88,7 +89,7 @@ $(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 # --- rules -------------------------------------------------------------------
-.PHONY: all test unit integration e2e run bench lint format asan valgrind install uninstall clean deps help FORCE
+.PHONY: all test unit integration e2e run bench lint format asan valgrind fuzz install uninstall clean deps help FORCE
 all: $(BINS)
 
 $(LIBKGW): $(COMMON_OBJS)
@@ -119,6 +120,25 @@ e2e: all $(TOOLS)
 
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
+
+# libFuzzer targets (clang): the producer's request parsing, the consumer's record encoding.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -DKGW_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/restproxy.c \
+                     producer/jscan.c producer/batch.c producer/sbuf.c producer/errmap.c \
+                     common/kgw_kafka.c common/kgw_log.c
+FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c
+FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record
+$(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
+fuzz: $(FUZZERS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(abspath $(FUZZERS))
 
 valgrind: all $(TOOLS)
 	@BUILD=$(BUILD) tests/valgrind.sh integration
