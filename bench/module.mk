@@ -1,0 +1,11 @@
+# bench/: the benchmark's ceilings and helpers (see bench/README.md).
+# bare_mhd and bare_curl are the producer's and consumer's ceilings, bare_producer
+# the batch ceiling and preloader, sink the counting webhook receiver, count
+# reads a topic's watermarks.
+BENCH_PROGS := bare_mhd bare_producer bare_curl sink count
+TOOLS += $(BENCH_PROGS:%=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBKGW)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# Keep the objects: make would delete them as intermediates of the pattern rule.
+.SECONDARY: $(BENCH_PROGS:%=$(BUILD)/bench/%.o)
