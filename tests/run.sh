@@ -76,13 +76,32 @@ run_scripts() {
     done
 }
 
+# Fault scripts add rows (what, records, lost, duplicates, peak RSS) here;
+# the table is printed after the faults suite.
+KGW_FAULT_TABLE=$(mktemp)
+export KGW_FAULT_TABLE
+trap 'rm -f "$KGW_FAULT_TABLE"' EXIT
+
+print_fault_table() {
+    [ -s "$KGW_FAULT_TABLE" ] || return 0
+    echo "== fault suite results"
+    printf '%-58s %8s %5s %10s %12s\n' "fault" "records" "lost" "duplicates" "peak RSS MiB"
+    while IFS=$'\t' read -r what records lost dups rss; do
+        printf '%-58s %8s %5s %10s %12s\n' "$what" "$records" "$lost" "$dups" "$((rss / 1024))"
+    done <"$KGW_FAULT_TABLE"
+}
+
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration faults e2e)
 start=$(date +%s)
 for s in "${suites[@]}"; do
     case $s in
     unit) run_unit ;;
-    integration | e2e | faults) run_scripts "$s" ;;
+    integration | e2e) run_scripts "$s" ;;
+    faults)
+        run_scripts faults
+        print_fault_table
+        ;;
     *)
         echo "unknown suite '$s'" >&2
         exit 2

@@ -88,7 +88,8 @@ start_bg() {
 }
 
 # wait_until SECONDS COMMAND...: polls every 50 ms until the command succeeds;
-# returns 1 when the deadline passes.
+# returns 1 when the deadline passes. The command is re-run on every poll, but
+# its arguments are expanded once: poll a function, not "$(...)" in an argument.
 wait_until() {
     local secs=$1
     shift
@@ -125,12 +126,17 @@ start_devcluster() {
     BOOTSTRAP=$(cat "$TMP/bootstrap")
 }
 
+# lines_gt FILE N: true when FILE has more than N lines.
+lines_gt() {
+    [ "$(wc -l <"$1")" -gt "$2" ]
+}
+
 # dc_cmd COMMAND: sends one control command; prints and checks its reply.
 dc_cmd() {
     local before
     before=$(wc -l <"$TMP/devcluster.out")
     echo "$*" >&"$DC_CTL"
-    wait_until 10 test "$(wc -l <"$TMP/devcluster.out")" -gt "$before" || return 1
+    wait_until 10 lines_gt "$TMP/devcluster.out" "$before" || return 1
     local reply
     reply=$(sed -n "$((before + 1))p" "$TMP/devcluster.out")
     echo "# devcluster: $reply"
@@ -142,6 +148,19 @@ http_status() {
     local url=$1
     shift
     curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
+}
+
+# status_is URL CODE [curl args...]: true when URL answers CODE (for wait_until,
+# which must re-run the request on every poll).
+status_is() {
+    local url=$1 code=$2
+    shift 2
+    [ "$(http_status "$url" "$@")" = "$code" ]
+}
+
+# elapsed_ge START SECS: true once SECS seconds have passed since $SECONDS was START.
+elapsed_ge() {
+    [ $((SECONDS - $1)) -ge "$2" ]
 }
 
 # kafka_count TOPIC: number of records in TOPIC (sum over partitions), read with kcat.

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Producer fault suite: load through kgw-producer while kgw-devcluster loses a
+# broker, moves leaders, answers produce requests with injected retriable and
+# non-retriable errors, and goes entirely down for 10 s. Every HTTP request
+# must be answered within its deadline, every acknowledged record must be in
+# Kafka exactly once at the offset we were told, and memory must stay bounded.
+# shellcheck source=tests/lib/helpers.sh
+source "$(dirname "$0")/../lib/helpers.sh"
+# shellcheck source=tests/lib/load.sh
+source "$ROOT/tests/lib/load.sh"
+
+N=${KGW_FAULT_REQUESTS:-1500}
+DEADLINE=40 # per request: librdkafka's message.timeout.ms (30 s) plus slack
+RSS_LIMIT_KB=$((150 * 1024))
+
+start_devcluster --brokers 3 --topic "fa-down:6" --topic "fa-leader:6" --topic "fa-errors:6" \
+    --topic "fa-outage:6"
+PORT=$(free_port)
+start_bg producer "$BUILD/kgw-producer" --brokers "$BOOTSTRAP" --port "$PORT" --listen 127.0.0.1
+PRODUCER_PID=$LAST_PID
+URL=http://127.0.0.1:$PORT
+wait_until 30 curl -sf -o /dev/null "$URL/ready" || { cat "$TMP/producer.err"; exit 1; }
+
+# verify NAME TOPIC WHAT: checks one load run and adds its row to the table.
+verify() {
+    local name=$1 topic=$2 what=$3 out
+    wait_until $((DEADLINE + 30)) load_done || not_ok "$what: load did not finish"
+    out=$(produce_verify "$name" "$N" "$topic")
+    note "$what: $out"
+    check_eq "$what: every request answered" "$N" "$(json_field "$out" answered)"
+    check "$what: slowest answer within ${DEADLINE}s" \
+        python3 -c "import sys; sys.exit(0 if float('$(json_field "$out" max_seconds)') < $DEADLINE else 1)"
+    check_eq "$what: no acknowledged record lost" 0 "$(json_field "$out" lost)"
+    check_eq "$what: no acknowledged record duplicated" 0 "$(json_field "$out" duplicates)"
+    check_eq "$what: acknowledged partition/offset match Kafka" 0 "$(json_field "$out" mismatched)"
+    check "$what: some records acknowledged" test "$(json_field "$out" acked)" -gt 0
+    check "$what: producer still healthy" status_is "$URL/health" 200
+    fault_row "producer: $what" "$N" "$(json_field "$out" lost)" \
+        "$(json_field "$out" duplicates)" "$(rss_kb "$PRODUCER_PID")"
+}
+
+# 1. A broker down during load, then back.
+produce_load down "$URL" fa-down "$N" 16 "$DEADLINE"
+wait_until 60 answered_ge down $((N / 4)) || true
+dc_cmd broker down 2
+wait_until 60 answered_ge down $((N / 2)) || true
+dc_cmd broker up 2
+verify down fa-down "broker 2 down mid-load"
+
+# 2. Partition leaders move during load.
+produce_load leader "$URL" fa-leader "$N" 16 "$DEADLINE"
+for p in 0 1 2 3 4 5; do
+    wait_until 30 answered_ge leader $((N * (p + 1) / 8)) || true
+    dc_cmd leader fa-leader "$p" $(((p + 1) % 3 + 1))
+done
+verify leader fa-leader "leaders moved mid-load"
+
+# 3. Injected retriable then non-retriable produce errors.
+produce_load errors "$URL" fa-errors "$N" 16 "$DEADLINE"
+wait_until 30 answered_ge errors $((N / 5)) || true
+dc_cmd errors push Produce 30 NOT_LEADER_FOR_PARTITION,REQUEST_TIMED_OUT,NOT_ENOUGH_REPLICAS
+wait_until 30 answered_ge errors $((N / 2)) || true
+dc_cmd errors push Produce 3 INVALID_RECORD
+verify errors fa-errors "injected retriable and fatal produce errors"
+codes=$(cut -d' ' -f2 "$TMP/errors/statuses" | sort | uniq -c | tr -s ' \n' ' ')
+note "status codes with injected errors: $codes"
+
+# 4. Kafka entirely down for 10 s, then back.
+produce_load outage "$URL" fa-outage "$N" 16 "$DEADLINE"
+wait_until 30 answered_ge outage $((N / 5)) || true
+dc_cmd broker down 1
+dc_cmd broker down 2
+dc_cmd broker down 3
+outage_start=$SECONDS
+check "not ready while Kafka is down" wait_until 20 status_is "$URL/ready" 503
+check "health stays 200 while Kafka is down" status_is "$URL/health" 200
+# The outage lasts 10 s by design (this is the fault, not a wait for a result).
+wait_until 15 elapsed_ge "$outage_start" 10 || true
+dc_cmd broker up 1
+dc_cmd broker up 2
+dc_cmd broker up 3
+check "ready again after Kafka is back" wait_until 30 status_is "$URL/ready" 200
+verify outage fa-outage "Kafka entirely down for 10 s"
+
+rss=$(rss_kb "$PRODUCER_PID")
+note "producer peak RSS ${rss} KiB"
+check "producer memory bounded (peak RSS ${rss} KiB < $RSS_LIMIT_KB KiB)" test "$rss" -lt "$RSS_LIMIT_KB"
+stop_pid "$PRODUCER_PID"
+finish

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Checks a /produce load run against what Kafka holds.
+
+Inputs: the directory of responses written by curl (<seq>.json, one per
+request), curl's "-w" lines ("<seq> <http_code> <time_total>"), and a kcat
+dump of the topic ("partition offset value" per line, value = {"seq":N,...}).
+Prints one JSON object: requests, answered (any HTTP status), statuses,
+acked (200 with success true), lost (acked but absent from Kafka), duplicates
+(acked records present more than once), mismatched (acked partition/offset
+differs from where Kafka has it), max_seconds (slowest answer).
+"""
+import json
+import os
+import sys
+from collections import Counter
+
+
+def main():
+    if len(sys.argv) != 5:
+        print("usage: produce_check.py REQUESTS RESP_DIR STATUSES KCAT_DUMP", file=sys.stderr)
+        return 2
+    n, resp_dir, statuses_path, dump_path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    statuses = Counter()
+    answered = 0
+    max_s = 0.0
+    with open(statuses_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            code = parts[1]
+            statuses[code] += 1
+            if code != "000":
+                answered += 1
+            max_s = max(max_s, float(parts[2]))
+    acked = {}
+    for seq in range(n):
+        path = os.path.join(resp_dir, "%d.json" % seq)
+        try:
+            with open(path) as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(r, dict) and r.get("success") is True and "offset" in r:
+            acked[seq] = (r.get("partition"), r.get("offset"))
+    where = {}
+    counts = Counter()
+    with open(dump_path, errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) != 3:
+                continue
+            try:
+                seq = json.loads(parts[2])["seq"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            counts[seq] += 1
+            where[seq] = (int(parts[0]), int(parts[1]))
+    lost = [s for s in acked if counts[s] == 0]
+    dups = sum(counts[s] - 1 for s in acked if counts[s] > 1)
+    mismatched = [s for s in acked if counts[s] and where[s] != tuple(acked[s])]
+    print(json.dumps({
+        "requests": n, "answered": answered, "statuses": dict(statuses),
+        "acked": len(acked), "lost": len(lost), "duplicates": dups,
+        "mismatched": len(mismatched), "max_seconds": round(max_s, 3),
+        "lost_seqs": lost[:10],
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
