@@ -1,0 +1,87 @@
+/*
+ * config: see config.h. The table below is the single source of the flags,
+ * their environment variables, defaults and --help text.
+ */
+#include "producer/config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#define OFF(f) offsetof(producer_config_t, f)
+
+static const kgw_option_t options[] = {
+    {"brokers", "broker", 0, KGW_OPT_STR, OFF(brokers), "localhost:9092", "BROKER", 0, 0, "LIST",
+     "Kafka bootstrap servers, comma-separated"},
+    {"port", NULL, 0, KGW_OPT_INT, OFF(port), "6969", "GO_APP_PORT", 0, 65535, "PORT",
+     "HTTP port (0 picks a free port, printed in the startup log line)"},
+    {"listen", NULL, 0, KGW_OPT_STR, OFF(listen), "0.0.0.0", NULL, 0, 0, "ADDR",
+     "IPv4 or IPv6 address to listen on"},
+    {"property", NULL, 'X', KGW_OPT_LIST, OFF(xprops), NULL, NULL, 0, 0, "KEY=VALUE",
+     "librdkafka property, repeatable (e.g. -X compression.type=lz4)"},
+    {"max-body-bytes", NULL, 0, KGW_OPT_INT, OFF(max_body_bytes), "1048576", NULL, 1, 1073741824,
+     "BYTES", "largest request body accepted (413 beyond it)"},
+    {"max-connections", NULL, 0, KGW_OPT_INT, OFF(max_connections), "4096", NULL, 1, 1000000, "N",
+     "concurrent HTTP connections"},
+    {"connection-timeout", NULL, 0, KGW_OPT_INT, OFF(connection_timeout_s), "30", NULL, 1, 86400,
+     "SECONDS", "close a connection idle (or stalled mid-request) this long"},
+    {"max-inflight", NULL, 0, KGW_OPT_INT, OFF(max_inflight), "10000", NULL, 1, 10000000, "N",
+     "produce requests waiting for Kafka at once (503 with Retry-After beyond it)"},
+    {"threads", NULL, 0, KGW_OPT_INT, OFF(threads), "2", NULL, 1, 64, "N",
+     "HTTP event-loop threads"},
+    {"shutdown-timeout", NULL, 0, KGW_OPT_INT, OFF(shutdown_timeout_ms), "35000", NULL, 0, 3600000,
+     "MS", "on SIGTERM, wait this long for in-flight deliveries"},
+    {"log-level", NULL, 0, KGW_OPT_STR, OFF(log_level), "info", NULL, 0, 0, "LEVEL",
+     "debug, info, warn, error or off"},
+    {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",
+     "text or json"},
+    {NULL},
+};
+
+const kgw_cli_t producer_cli = {
+    .prog = "kgw-producer",
+    .usage = "[--brokers LIST] [--port PORT] [--listen ADDR] [-X key=value ...] [--config FILE]",
+    .description = "HTTP -> Kafka gateway. POST JSON to /produce (or the Confluent REST Proxy v2\n"
+                   "API under /topics/...); the answer comes after Kafka acknowledged the record\n"
+                   "(acks=all, idempotent), with its partition and offset.",
+    .epilog = "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /health,\n"
+              "GET /ready, GET /metrics, POST /webhook-simulator.\n"
+              "Defaults passed to librdkafka (override with -X): acks=all,\n"
+              "enable.idempotence=true, partitioner=murmur2_random, linger.ms=5,\n"
+              "message.timeout.ms=30000, topic.metadata.propagation.max.ms=2000,\n"
+              "queue.buffering.max.kbytes=65536.",
+    .opts = options,
+};
+
+int producer_config_load(producer_config_t *cfg, int argc, char **argv, char *errstr,
+                         size_t errstr_size)
+{
+    int rc = kgw_config_parse(&producer_cli, cfg, argc, argv, errstr, errstr_size);
+    if (rc != KGW_CONFIG_OK)
+        return rc;
+    if (kgw_log_level_parse(cfg->log_level, &cfg->level)) {
+        snprintf(errstr, errstr_size, "--log-level: unknown level '%s'", cfg->log_level);
+        return KGW_CONFIG_ERROR;
+    }
+    if (kgw_log_format_parse(cfg->log_format, &cfg->format)) {
+        snprintf(errstr, errstr_size, "--log-format: unknown format '%s'", cfg->log_format);
+        return KGW_CONFIG_ERROR;
+    }
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (!cfg->listen || (inet_pton(AF_INET, cfg->listen, addr) != 1 &&
+                         inet_pton(AF_INET6, cfg->listen, addr) != 1)) {
+        snprintf(errstr, errstr_size, "--listen: '%s' is not an IPv4 or IPv6 address",
+                 cfg->listen ? cfg->listen : "");
+        return KGW_CONFIG_ERROR;
+    }
+    if (!cfg->brokers || !*cfg->brokers) {
+        snprintf(errstr, errstr_size, "--brokers: empty broker list");
+        return KGW_CONFIG_ERROR;
+    }
+    return KGW_CONFIG_OK;
+}
+
+void producer_config_free(producer_config_t *cfg)
+{
+    kgw_config_free(&producer_cli, cfg);
+}

@@ -1,0 +1,152 @@
+/*
+ * kgw-producer: HTTP -> Kafka gateway. Wiring only: config, create, run,
+ * shut down.
+ *
+ * Thread model:
+ * - main thread: parses the config, creates everything, then waits in
+ *   sigwait() for SIGINT/SIGTERM (blocked in every thread), and runs the
+ *   shutdown: stop accepting, answer what is in flight, destroy.
+ * - libmicrohttpd event-loop threads (--threads, epoll): read requests,
+ *   parse, validate, enqueue into librdkafka, suspend the connection; later
+ *   queue the answer. They never block on Kafka.
+ * - produce's poller thread: serves delivery reports, writes results into the
+ *   request's batch and resumes its connection; produce's readiness thread:
+ *   checks broker metadata for /ready.
+ * - simulator's timer thread: resumes delayed /webhook-simulator connections.
+ * - librdkafka's own threads.
+ * Shared state (metrics, counters, limits) is atomic; see each header.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+#include <microhttpd.h>
+
+#include "common/kgw_log.h"
+#include "common/kgw_metrics.h"
+#include "producer/config.h"
+#include "producer/produce.h"
+#include "producer/server.h"
+#include "producer/simulator.h"
+
+/* Each connection needs a descriptor: raise the soft limit to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void wait_active(server_t *srv, int timeout_ms)
+{
+    struct timespec tick = {0, 10 * 1000000};
+    for (int waited = 0; server_active(srv) > 0 && waited < timeout_ms; waited += 10)
+        nanosleep(&tick, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    producer_config_t cfg = {0};
+    kgw_metrics_t *metrics = NULL;
+    producer_t *producer = NULL;
+    simulator_t *sim = NULL;
+    server_t *srv = NULL;
+    char errstr[512];
+    sigset_t sigs;
+    int sig = 0;
+    int exit_code = 1;
+
+    kgw_log_set_program(producer_cli.prog);
+    int rc = producer_config_load(&cfg, argc, argv, errstr, sizeof(errstr));
+    if (rc == KGW_CONFIG_HELP) {
+        kgw_config_usage(&producer_cli, stdout);
+        exit_code = 0;
+        goto out;
+    }
+    if (rc == KGW_CONFIG_VERSION) {
+        printf("%s %s (librdkafka %s, libmicrohttpd %s)\n", producer_cli.prog, KGW_VERSION,
+               rd_kafka_version_str(), MHD_get_version());
+        exit_code = 0;
+        goto out;
+    }
+    if (rc != KGW_CONFIG_OK) {
+        fprintf(stderr, "%s: %s (see --help)\n", producer_cli.prog, errstr);
+        exit_code = 2;
+        goto out;
+    }
+    kgw_log_set_level(cfg.level);
+    kgw_log_set_format(cfg.format);
+    raise_fd_limit();
+
+    /* Block the signals before any thread starts, so all inherit the mask
+     * and only sigwait() below sees them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    metrics = kgw_metrics_new();
+    if (!metrics) {
+        KGW_ERROR("out of memory");
+        goto out;
+    }
+    producer = producer_new(cfg.brokers, &cfg.xprops, metrics, errstr, sizeof(errstr));
+    if (!producer) {
+        /* A bad -X property is a usage error. */
+        fprintf(stderr, "%s: %s (see --help)\n", producer_cli.prog, errstr);
+        exit_code = 2;
+        goto out;
+    }
+    if (producer_start(producer, errstr, sizeof(errstr))) {
+        KGW_ERROR("startup failed error=\"%s\"", errstr);
+        goto out;
+    }
+    sim = simulator_new();
+    if (!sim || simulator_start(sim)) {
+        KGW_ERROR("startup failed error=\"cannot start the simulator timer\"");
+        goto out;
+    }
+    server_opts_t opts = {
+        .listen = cfg.listen,
+        .port = (int)cfg.port,
+        .max_body_bytes = (size_t)cfg.max_body_bytes,
+        .max_connections = (unsigned)cfg.max_connections,
+        .connection_timeout_s = (unsigned)cfg.connection_timeout_s,
+        .max_inflight = (size_t)cfg.max_inflight,
+        .threads = (unsigned)cfg.threads,
+    };
+    srv = server_new(&opts, producer, sim, metrics, errstr, sizeof(errstr));
+    if (!srv) {
+        KGW_ERROR("startup failed error=\"%s\"", errstr);
+        goto out;
+    }
+    KGW_INFO("listening address=%s port=%d brokers=%s threads=%ld max_body_bytes=%ld "
+             "max_connections=%ld max_inflight=%ld version=%s",
+             cfg.listen, server_port(srv), cfg.brokers, cfg.threads, cfg.max_body_bytes,
+             cfg.max_connections, cfg.max_inflight, KGW_VERSION);
+
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    KGW_INFO("shutting down signal=%s inflight=%zu", strsignal(sig), producer_inflight(producer));
+    server_quiesce(srv);
+    simulator_stop(sim);
+    size_t left = producer_drain(producer, (int)cfg.shutdown_timeout_ms);
+    /* Give resumed connections a moment to write their answers. */
+    wait_active(srv, 5000);
+    KGW_INFO("stopped unanswered=%zu active=%zu", left, server_active(srv));
+    exit_code = 0;
+out:
+    server_destroy(srv);
+    simulator_destroy(sim);
+    producer_destroy(producer);
+    kgw_metrics_destroy(metrics);
+    producer_config_free(&cfg);
+    return exit_code;
+}

@@ -1,0 +1,15 @@
+# kgw-producer: the HTTP -> Kafka service. Every source but main.c also goes
+# into the unit-test binary, so pure modules are tested without sockets.
+PRODUCER_SRCS := producer/config.c producer/jscan.c producer/batch.c producer/sbuf.c \
+                 producer/errmap.c producer/envelope.c producer/restproxy.c \
+                 producer/simulator.c producer/produce.c producer/server.c
+PRODUCER_UNIT_SRCS := $(wildcard tests/unit/test_producer_*.c)
+
+BINS += $(BUILD)/kgw-producer
+$(BUILD)/kgw-producer: $(BUILD)/producer/main.o $(PRODUCER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/unit-producer
+$(BUILD)/tests/unit-producer: $(PRODUCER_UNIT_SRCS:%.c=$(BUILD)/%.o) $(PRODUCER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs criterion)

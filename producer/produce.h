@@ -1,0 +1,65 @@
+/*
+ * produce: the Kafka side of kgw-producer. Owns the rd_kafka_t, a poller
+ * thread that serves delivery reports, and a readiness thread that checks
+ * broker metadata once a second.
+ *
+ * A request's batch travels as the message opaques (each record is its own
+ * message's opaque); the delivery report writes the result into the record,
+ * and when the batch's last record is reported, the batch's done callback
+ * runs on the poller thread (or on the submitting thread if every report
+ * arrived before producer_submit() returned).
+ *
+ * Threads: producer_submit() is safe from any thread (HTTP threads call it);
+ * producer_ready() and producer_inflight() too (atomics, one mutex for the
+ * reason text). new/start/drain/destroy belong to the main thread.
+ */
+#ifndef PRODUCER_PRODUCE_H
+#define PRODUCER_PRODUCE_H
+
+#include <stddef.h>
+
+#include "common/kgw_config.h"
+#include "common/kgw_metrics.h"
+#include "producer/batch.h"
+
+typedef struct producer producer_t;
+
+/*
+ * Creates the Kafka producer with kgw's defaults (acks=all, idempotence,
+ * murmur2_random, linger.ms=5, message.timeout.ms=30000), `brokers`, then the
+ * `-X` properties. Registers its metrics in `metrics` (borrowed; must outlive
+ * the producer). Does not connect yet. NULL on error, with errstr set.
+ */
+producer_t *producer_new(const char *brokers, const kgw_strlist_t *xprops, kgw_metrics_t *metrics,
+                         char *errstr, size_t errstr_size);
+
+/* Starts the poller and readiness threads. Returns 0, or -1 with errstr set. */
+int producer_start(producer_t *p, char *errstr, size_t errstr_size);
+
+/*
+ * Enqueues every record of b (whose topic and records the parser filled).
+ * Returns 0 when at least one record was enqueued: then cb runs exactly once,
+ * after the last record's delivery report (records that could not be
+ * enqueued carry their error). Returns -1 when no record was enqueued (each
+ * record's err says why, e.g. __QUEUE_FULL): then cb never runs.
+ * The batch and the memory its records point to must stay valid until cb.
+ */
+int producer_submit(producer_t *p, batch_t *b, batch_done_cb *cb, void *opaque);
+
+/* 1 when broker metadata was reachable at the last check; else 0 with reason set. */
+int producer_ready(producer_t *p, char *reason, size_t reason_size);
+
+/* Batches submitted whose callback has not run yet. */
+size_t producer_inflight(producer_t *p);
+
+/*
+ * Waits until no batch is in flight, at most timeout_ms; then purges what
+ * librdkafka still holds so every callback runs. Returns the batches still in
+ * flight at the end (0 normally).
+ */
+size_t producer_drain(producer_t *p, int timeout_ms);
+
+/* Stops the threads, flushes and destroys the handle. Accepts NULL. */
+void producer_destroy(producer_t *p);
+
+#endif

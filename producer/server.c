@@ -1,0 +1,690 @@
+/*
+ * server: see server.h. libmicrohttpd calls the access handler several times
+ * per request: first with the headers (we route and check method, content
+ * type and declared length, answering errors before any body is read), then
+ * with body chunks (copied into the request, or counted and dropped once over
+ * the limit), then once with no data (we parse, validate and enqueue, then
+ * suspend the connection), and once more after the delivery report resumed
+ * it (we queue the answer). Per-request state is allocated on the first call
+ * and freed in the completed callback, nowhere else.
+ */
+#include "producer/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/kgw_log.h"
+#include "producer/envelope.h"
+#include "producer/restproxy.h"
+#include "producer/sbuf.h"
+
+#define JSON_TYPE "application/json"
+
+typedef enum {
+    ROUTE_PRODUCE,
+    ROUTE_TOPICS,
+    ROUTE_HEALTH,
+    ROUTE_READY,
+    ROUTE_METRICS,
+    ROUTE_SIMULATOR,
+    ROUTE_OTHER,
+    ROUTE_COUNT,
+} route_t;
+
+static const char *const route_names[ROUTE_COUNT] = {
+    "/produce", "/topics", "/health", "/ready", "/metrics", "/webhook-simulator", "other",
+};
+
+/* Statuses whose request counters are cached; others are looked up. */
+static const int known_statuses[] = {200, 207, 400, 404, 405, 413, 415, 422, 500, 503, 504};
+#define NSTATUS (sizeof(known_statuses) / sizeof(known_statuses[0]))
+
+typedef enum {
+    REQ_BODY,    /* receiving the body */
+    REQ_WAITING, /* suspended: waiting for Kafka or the simulator's timer */
+    REQ_ANSWERED,
+} req_state_t;
+
+typedef struct request {
+    server_t *srv;
+    struct MHD_Connection *conn;
+    route_t route;
+    req_state_t state;
+    char *body; /* owned; the batch borrows it */
+    size_t len, cap;
+    size_t received;
+    int too_large;
+    /* produce */
+    batch_t batch;
+    int batch_used;
+    restproxy_format_t fmt;
+    int32_t path_partition;
+    char topic[256];
+    /* simulator */
+    int sim_status;
+    long sim_delay_ms;
+} request_t;
+
+struct server {
+    struct MHD_Daemon *daemon;
+    producer_t *producer;
+    simulator_t *sim;
+    kgw_metrics_t *metrics;
+    server_opts_t opts;
+    int port;
+    atomic_int draining;
+    atomic_size_t active;
+    pthread_key_t js_key;
+    int js_key_created;
+    kgw_metric_t *m_requests;
+    kgw_series_t *s_active;
+    _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][NSTATUS];
+};
+
+/* Random state for the simulator, one per event-loop thread. */
+static __thread uint64_t tls_rng;
+
+static void jscan_free_cb(void *p)
+{
+    jscan_term(p);
+    free(p);
+}
+
+/* Scratch JSON token storage, one per event-loop thread, kept between
+ * requests and freed by the thread-specific key's destructor at thread exit. */
+static jscan_t *thread_jscan(server_t *s)
+{
+    jscan_t *js = pthread_getspecific(s->js_key);
+    if (!js) {
+        js = malloc(sizeof(*js));
+        if (!js)
+            return NULL;
+        jscan_init(js, JSCAN_DEFAULT_MAX_DEPTH);
+        if (pthread_setspecific(s->js_key, js) != 0) {
+            free(js);
+            return NULL;
+        }
+    }
+    return js;
+}
+
+static void count_request(server_t *s, route_t route, int status)
+{
+    for (size_t i = 0; i < NSTATUS; i++) {
+        if (known_statuses[i] != status)
+            continue;
+        kgw_series_t *ser = atomic_load(&s->req_series[route][i]);
+        if (!ser) {
+            char labels[96];
+            snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_names[route],
+                     status);
+            ser = kgw_metric_series(s->m_requests, labels);
+            atomic_store(&s->req_series[route][i], ser);
+        }
+        kgw_series_add(ser, 1);
+        return;
+    }
+    char labels[96];
+    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_names[route], status);
+    kgw_series_add(kgw_metric_series(s->m_requests, labels), 1);
+}
+
+static void free_cb(void *p)
+{
+    free(p);
+}
+
+/*
+ * Queues an answer. `body` is taken over (freed by libmicrohttpd), or a
+ * static string when `is_static`. Returns MHD's verdict.
+ */
+static enum MHD_Result respond(request_t *req, int status, const char *ctype, char *body,
+                               size_t len, int is_static, const char *allow)
+{
+    server_t *s = req->srv;
+    struct MHD_Response *resp;
+    if (is_static)
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_cb);
+    if (!resp) {
+        if (!is_static)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (status == 503)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (atomic_load(&s->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    req->state = REQ_ANSWERED;
+    count_request(s, req->route, status);
+    return ret;
+}
+
+static enum MHD_Result respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,
+                                    const char *allow)
+{
+    if (sb->oom) {
+        sbuf_term(sb);
+        return MHD_NO;
+    }
+    size_t len;
+    char *body = sbuf_steal(sb, &len);
+    return respond(req, status, ctype, body, len, 0, allow);
+}
+
+/* An error in the format of the request's API: REST Proxy or plain. */
+static enum MHD_Result respond_error(request_t *req, int status, int rest_code, const char *msg,
+                                     const char *allow)
+{
+    sbuf_t sb;
+    sbuf_init(&sb);
+    if (req->route == ROUTE_TOPICS) {
+        restproxy_render_error(&sb, rest_code ? rest_code : status * 100 + (status >= 500 ? 1 : 0),
+                               msg);
+        return respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, allow);
+    }
+    if (req->route == ROUTE_PRODUCE) {
+        envelope_render_error(&sb, msg);
+    } else {
+        sbuf_adds(&sb, "{\"error\":");
+        sbuf_add_json_str(&sb, msg, strlen(msg));
+        sbuf_adds(&sb, "}");
+    }
+    return respond_sbuf(req, status, JSON_TYPE, &sb, allow);
+}
+
+static route_t route_of(const char *url)
+{
+    if (strcmp(url, "/produce") == 0)
+        return ROUTE_PRODUCE;
+    if (strncmp(url, "/topics/", 8) == 0)
+        return ROUTE_TOPICS;
+    if (strcmp(url, "/health") == 0)
+        return ROUTE_HEALTH;
+    if (strcmp(url, "/ready") == 0)
+        return ROUTE_READY;
+    if (strcmp(url, "/metrics") == 0)
+        return ROUTE_METRICS;
+    if (strcmp(url, "/webhook-simulator") == 0)
+        return ROUTE_SIMULATOR;
+    return ROUTE_OTHER;
+}
+
+static int is_get(const char *method)
+{
+    return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/* application/json or any application/...+json media type. */
+static int is_json_type(const char *ct)
+{
+    if (!ct)
+        return 1; /* no Content-Type at all: assume JSON */
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    if (n == 16 && strncasecmp(ct, JSON_TYPE, 16) == 0)
+        return 1;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* First call: the headers are in, no body read yet. Returns MHD_YES to go
+ * on reading, or the verdict of an early error answer. */
+static enum MHD_Result on_headers(request_t *req, const char *url, const char *method)
+{
+    server_t *s = req->srv;
+    struct MHD_Connection *conn = req->conn;
+    int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    switch (req->route) {
+    case ROUTE_HEALTH:
+    case ROUTE_READY:
+    case ROUTE_METRICS:
+        if (!is_get(method))
+            return respond_error(req, 405, 0, "method not allowed: use GET", "GET, HEAD");
+        break;
+    case ROUTE_PRODUCE:
+    case ROUTE_TOPICS:
+    case ROUTE_SIMULATOR:
+        if (!post)
+            return respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
+        break;
+    case ROUTE_OTHER:
+    default: {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "not found: %.100s (see GET /health, POST /produce)", url);
+        return respond_error(req, 404, 0, msg, NULL);
+    }
+    }
+
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (req->route == ROUTE_PRODUCE && !is_json_type(ct))
+        return respond_error(req, 415, 0,
+                             "unsupported Content-Type: send application/json "
+                             "(curl -H 'Content-Type: application/json')",
+                             NULL);
+    if (req->route == ROUTE_TOPICS) {
+        const char *topic;
+        size_t tlen;
+        int rc = restproxy_route(url, &topic, &tlen, &req->path_partition);
+        if (rc == -1) {
+            req->route = ROUTE_OTHER;
+            return respond_error(req, 404, 0, "not found: use /topics/{topic}", NULL);
+        }
+        if (rc == -2)
+            return respond_error(req, 404, 40402, "Partition not found", NULL);
+        if (tlen >= sizeof(req->topic))
+            return respond_error(req, 404, 40401, "Topic not found (illegal topic name)", NULL);
+        memcpy(req->topic, topic, tlen);
+        req->topic[tlen] = '\0';
+        req->fmt = restproxy_format(ct);
+        if (req->fmt == RESTPROXY_NONE)
+            return respond_error(
+                req, 415, 41501,
+                "unsupported Content-Type: use application/vnd.kafka.json.v2+json, "
+                "application/vnd.kafka.binary.v2+json or application/json",
+                NULL);
+    }
+    if (req->route == ROUTE_PRODUCE || req->route == ROUTE_TOPICS) {
+        if (atomic_load(&s->draining))
+            return respond_error(req, 503, 50301, "shutting down: retry on another instance", NULL);
+    }
+
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end) {
+            return respond_error(req, 400, 40001, "invalid Content-Length", NULL);
+        }
+        if (n > s->opts.max_body_bytes) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "body too large: %llu bytes, the limit is %zu", n,
+                     s->opts.max_body_bytes);
+            return respond_error(req, 413, 41301, msg, NULL);
+        }
+        if (req->route != ROUTE_SIMULATOR && n > 0) {
+            req->body = malloc((size_t)n + 1);
+            if (!req->body)
+                return MHD_NO;
+            req->cap = (size_t)n + 1;
+        }
+    }
+    return MHD_YES;
+}
+
+static int on_body(request_t *req, const char *data, size_t size)
+{
+    server_t *s = req->srv;
+    req->received += size;
+    if (req->received > s->opts.max_body_bytes) {
+        /* A chunked body over the limit: drop it as it comes (never buffered),
+         * answer 413 at its end, and cut off a client that keeps going. */
+        req->too_large = 1;
+        return req->received <= 4 * s->opts.max_body_bytes + 65536 ? 0 : -1;
+    }
+    if (req->route == ROUTE_SIMULATOR || req->route == ROUTE_HEALTH || req->route == ROUTE_READY ||
+        req->route == ROUTE_METRICS)
+        return 0;
+    if (req->len + size + 1 > req->cap) {
+        size_t cap = req->cap ? req->cap : 4096;
+        while (cap < req->len + size + 1)
+            cap *= 2;
+        if (cap > s->opts.max_body_bytes + 1)
+            cap = s->opts.max_body_bytes + 1;
+        char *b = realloc(req->body, cap);
+        if (!b)
+            return -1;
+        req->body = b;
+        req->cap = cap;
+    }
+    memcpy(req->body + req->len, data, size);
+    req->len += size;
+    return 0;
+}
+
+/* Runs on the producer's poller thread (or inside producer_submit). */
+static void produce_done_cb(batch_t *b, void *opaque)
+{
+    (void)b;
+    request_t *req = opaque;
+    MHD_resume_connection(req->conn);
+}
+
+static enum MHD_Result answer_batch(request_t *req)
+{
+    sbuf_t sb;
+    sbuf_init(&sb);
+    if (req->route == ROUTE_TOPICS) {
+        int status = restproxy_render(&req->batch, &sb);
+        return respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, NULL);
+    }
+    int status = envelope_render(&req->batch, &sb);
+    return respond_sbuf(req, status, JSON_TYPE, &sb, NULL);
+}
+
+static enum MHD_Result handle_produce(request_t *req)
+{
+    server_t *s = req->srv;
+    parse_error_t pe = {0};
+    jscan_t *js = thread_jscan(s);
+    int rc;
+
+    if (!js)
+        return respond_error(req, 500, 50001, "out of memory", NULL);
+    req->batch_used = 1;
+    if (req->route == ROUTE_TOPICS)
+        rc = restproxy_parse(js, req->body, req->len, req->fmt, req->topic, req->path_partition,
+                             &req->batch, &pe);
+    else
+        rc = envelope_parse(js, req->body, req->len, &req->batch, &pe);
+    if (rc)
+        return respond_error(req, pe.status, pe.code, pe.msg, NULL);
+
+    if (producer_inflight(s->producer) >= s->opts.max_inflight)
+        return respond_error(req, 503, 50003,
+                             "too many requests in flight: retry after the Retry-After delay",
+                             NULL);
+
+    /* Suspend before enqueueing: a delivery report may arrive on the poller
+     * thread before producer_submit() returns, and must find the connection
+     * suspended to resume it. */
+    req->state = REQ_WAITING;
+    MHD_suspend_connection(req->conn);
+    if (producer_submit(s->producer, &req->batch, produce_done_cb, req) != 0) {
+        /* Nothing was enqueued and no callback will run: answer now. */
+        MHD_resume_connection(req->conn);
+    }
+    return MHD_YES;
+}
+
+typedef struct sim_args {
+    sim_params_t params;
+    char errstr[160];
+    int bad;
+} sim_args_t;
+
+static enum MHD_Result sim_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    sim_args_t *a = cls;
+    if (simulator_params_set(&a->params, key, value, a->errstr, sizeof(a->errstr)) < 0) {
+        a->bad = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Runs on the simulator's timer thread. */
+static void sim_fire_cb(void *opaque)
+{
+    request_t *req = opaque;
+    MHD_resume_connection(req->conn);
+}
+
+static enum MHD_Result answer_simulator(request_t *req)
+{
+    sbuf_t sb;
+    sbuf_init(&sb);
+    if (req->sim_status >= 200 && req->sim_status < 300)
+        sbuf_addf(&sb, "{\"status\":\"ok\",\"code\":%d,\"delay_ms\":%ld,\"received_bytes\":%zu}",
+                  req->sim_status, req->sim_delay_ms, req->received);
+    else
+        sbuf_addf(&sb, "{\"error\":\"simulated failure\",\"code\":%d,\"delay_ms\":%ld}",
+                  req->sim_status, req->sim_delay_ms);
+    return respond_sbuf(req, req->sim_status, JSON_TYPE, &sb, NULL);
+}
+
+static enum MHD_Result handle_simulator(request_t *req)
+{
+    server_t *s = req->srv;
+    sim_args_t a = {0};
+    simulator_params_default(&a.params);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, sim_arg_cb, &a);
+    if (a.bad || simulator_params_check(&a.params, a.errstr, sizeof(a.errstr)))
+        return respond_error(req, 400, 0, a.errstr, NULL);
+    if (!tls_rng)
+        tls_rng = (uint64_t)(uintptr_t)&tls_rng ^ 0x9E3779B97F4A7C15ULL ^ (uint64_t)time(NULL);
+    req->sim_status = simulator_decide(&a.params, &tls_rng, &req->sim_delay_ms);
+    if (req->sim_delay_ms == 0)
+        return answer_simulator(req);
+    req->state = REQ_WAITING;
+    MHD_suspend_connection(req->conn);
+    if (simulator_schedule(s->sim, req->sim_delay_ms, sim_fire_cb, req) != 0) {
+        req->sim_delay_ms = 0; /* shutting down: answer without the delay */
+        MHD_resume_connection(req->conn);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result handle_get(request_t *req)
+{
+    server_t *s = req->srv;
+    if (req->route == ROUTE_HEALTH) {
+        static char healthy[] = "{\"status\":\"healthy\"}";
+        return respond(req, 200, JSON_TYPE, healthy, sizeof(healthy) - 1, 1, NULL);
+    }
+    if (req->route == ROUTE_READY) {
+        char reason[256];
+        if (atomic_load(&s->draining))
+            return respond_error(req, 503, 0, "shutting down", NULL);
+        if (!producer_ready(s->producer, reason, sizeof(reason))) {
+            sbuf_t sb;
+            sbuf_init(&sb);
+            sbuf_adds(&sb, "{\"status\":\"not ready\",\"error\":");
+            sbuf_add_json_str(&sb, reason, strlen(reason));
+            sbuf_adds(&sb, "}");
+            return respond_sbuf(req, 503, JSON_TYPE, &sb, NULL);
+        }
+        static char ready[] = "{\"status\":\"ready\"}";
+        return respond(req, 200, JSON_TYPE, ready, sizeof(ready) - 1, 1, NULL);
+    }
+    size_t len;
+    char *text = kgw_metrics_render(s->metrics, &len);
+    if (!text)
+        return respond_error(req, 500, 0, "out of memory", NULL);
+    return respond(req, 200, "text/plain; version=0.0.4", text, len, 0, NULL);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    server_t *s = cls;
+    request_t *req = *con_cls;
+
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        req->srv = s;
+        req->conn = conn;
+        req->route = route_of(url);
+        req->path_partition = -1;
+        *con_cls = req;
+        atomic_fetch_add(&s->active, 1);
+        kgw_series_add(s->s_active, 1);
+        return on_headers(req, url, method);
+    }
+    if (req->state == REQ_ANSWERED)
+        return MHD_YES;
+    if (req->state == REQ_BODY && *upload_data_size) {
+        int rc = on_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return rc ? MHD_NO : MHD_YES;
+    }
+    if (req->state == REQ_WAITING) {
+        /* Resumed by a delivery report or the simulator's timer. */
+        if (req->route == ROUTE_SIMULATOR)
+            return answer_simulator(req);
+        return answer_batch(req);
+    }
+
+    /* The whole body is in. */
+    if (req->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
+                 s->opts.max_body_bytes);
+        return respond_error(req, 413, 41301, msg, NULL);
+    }
+    switch (req->route) {
+    case ROUTE_PRODUCE:
+    case ROUTE_TOPICS:
+        return handle_produce(req);
+    case ROUTE_SIMULATOR:
+        return handle_simulator(req);
+    default:
+        return handle_get(req);
+    }
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    server_t *s = cls;
+    request_t *req = *con_cls;
+    if (!req)
+        return;
+    if (req->batch_used)
+        batch_term(&req->batch);
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->active, 1);
+    kgw_series_add(s->s_active, -1);
+}
+
+static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    KGW_WARN("http msg=\"%s\"", msg);
+}
+
+server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
+                     kgw_metrics_t *metrics, char *errstr, size_t errstr_size)
+{
+    server_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    s->opts = *opts;
+    s->producer = p;
+    s->sim = sim;
+    s->metrics = metrics;
+    s->m_requests = kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_http_requests_total",
+                                    "HTTP requests answered, by route and status.", NULL, 0);
+    kgw_metric_t *f =
+        kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_active_requests",
+                        "HTTP requests being received or answered.", NULL, 0);
+    s->s_active = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->m_requests || !s->s_active) {
+        snprintf(errstr, errstr_size, "cannot register metrics");
+        free(s);
+        return NULL;
+    }
+    if (pthread_key_create(&s->js_key, jscan_free_cb) != 0) {
+        snprintf(errstr, errstr_size, "cannot create a thread-specific key");
+        free(s);
+        return NULL;
+    }
+    s->js_key_created = 1;
+
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+                     MHD_USE_ERROR_LOG;
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, opts->listen, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)opts->port);
+        sa = (struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, opts->listen, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)opts->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(errstr, errstr_size, "--listen: '%s' is not an IP address", opts->listen);
+        server_destroy(s);
+        return NULL;
+    }
+
+    struct MHD_OptionItem pool[] = {
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log_cb, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+        opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_ARRAY, opts->threads > 1 ? pool : pool + 1, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(errstr, errstr_size, "cannot listen on %s port %d: %s", opts->listen, opts->port,
+                 strerror(errno));
+        server_destroy(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : opts->port;
+    return s;
+}
+
+int server_port(server_t *s)
+{
+    return s->port;
+}
+
+void server_quiesce(server_t *s)
+{
+    atomic_store(&s->draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+size_t server_active(server_t *s)
+{
+    return atomic_load(&s->active);
+}
+
+void server_destroy(server_t *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    if (s->js_key_created)
+        pthread_key_delete(s->js_key);
+    free(s);
+}
