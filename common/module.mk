@@ -1,0 +1,3 @@
+# common/ additions: the token bucket (pure logic, injectable clock).
+COMMON_SRCS += common/kgw_ratelimit.c
+COMMON_UNIT_SRCS += tests/unit/test_kgw_ratelimit.c

@@ -1,0 +1,225 @@
+/*
+ * cli: kgw-consumer's flags (one table, --help generated from it) and their
+ * validation. Pure: no handles are created here. Startup, main thread.
+ */
+#include "consumer/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/kgw_kafka.h"
+#include "common/kgw_log.h"
+
+#define OFF(f) offsetof(consumer_config_t, f)
+
+static const kgw_option_t options[] = {
+    {"brokers", "broker", 0, KGW_OPT_STR, OFF(brokers), NULL, NULL, 0, 0, "LIST",
+     "Kafka bootstrap servers, host:port[,host:port] (required)"},
+    {"topic", NULL, 0, KGW_OPT_CSV, OFF(topics), NULL, NULL, 0, 0, "LIST",
+     "topics to consume, comma-separated (required)"},
+    {"target-url", NULL, 0, KGW_OPT_STR, OFF(target_url), NULL, NULL, 0, 0, "URL",
+     "webhook to POST each record to, http:// or https:// (required)"},
+    {"group", NULL, 0, KGW_OPT_STR, OFF(group), "kgw-consumer", NULL, 0, 0, "ID",
+     "consumer group id"},
+    {"workers", NULL, 0, KGW_OPT_INT, OFF(workers), "8", NULL, 1, 4096, "N",
+     "deliveries in flight at once, for the whole process"},
+    {"rate", NULL, 0, KGW_OPT_DOUBLE, OFF(rate_per_s), "0", NULL, 0, 1e9, "R",
+     "records started per second, fractional allowed; 0 = unlimited"},
+    {"retries", NULL, 0, KGW_OPT_INT, OFF(retries), "3", NULL, 0, 1000000, "N",
+     "retries after the first attempt for 408, 429, 5xx and transport errors"},
+    {"retry-delay", NULL, 0, KGW_OPT_INT, OFF(retry_delay_ms), "0", NULL, 0, 3600000, "MS",
+     "0 retries immediately; > 0 backs off exponentially from MS with jitter"},
+    {"retry-after-max", NULL, 0, KGW_OPT_INT, OFF(retry_after_max_s), "30", NULL, 0, 3600, "SEC",
+     "cap on a target's Retry-After (429/503)"},
+    {"timeout", NULL, 0, KGW_OPT_DOUBLE, OFF(timeout_s), "30", NULL, 0.001, 86400, "SEC",
+     "per HTTP attempt"},
+    {"ordering", NULL, 0, KGW_OPT_STR, OFF(ordering_name), "partition", NULL, 0, 0, "MODE",
+     "partition (in offset order per partition), key (per key), or none"},
+    {"on-failure", NULL, 0, KGW_OPT_STR, OFF(on_failure_name), NULL, NULL, 0, 0, "POLICY",
+     "dlq, skip or stop, for a record out of retries or permanently refused "
+     "(default: dlq with -dlq-topic, else skip)"},
+    {"dlq-topic", NULL, 0, KGW_OPT_STR, OFF(dlq_topic), NULL, NULL, 0, 0, "NAME",
+     "dead-letter topic for -on-failure dlq"},
+    {"offset-reset", NULL, 0, KGW_OPT_STR, OFF(offset_reset), "earliest", NULL, 0, 0, "WHERE",
+     "earliest or latest, where a group without committed offsets starts"},
+    {"header", NULL, 'H', KGW_OPT_LIST, OFF(headers), NULL, NULL, 0, 0, "'Name: value'",
+     "extra request header (repeatable)"},
+    {"property", NULL, 'X', KGW_OPT_LIST, OFF(xprops), NULL, NULL, 0, 0, "KEY=VALUE",
+     "librdkafka property, passed through (repeatable)"},
+    {"max-messages", NULL, 0, KGW_OPT_INT, OFF(max_messages), "0", NULL, 0, 0, "N",
+     "exit 0 after N records processed; 0 = run until signalled"},
+    {"stats-interval", NULL, 0, KGW_OPT_DOUBLE, OFF(stats_interval_s), "0", NULL, 0, 86400, "SEC",
+     "a progress line on stderr every SEC seconds; 0 = off"},
+    {"metrics-port", NULL, 0, KGW_OPT_INT, OFF(metrics_port), "0", NULL, 0, 65535, "PORT",
+     "serve Prometheus /metrics on 127.0.0.1:PORT... 0.0.0.0:PORT; 0 = off"},
+    {"max-buffered", NULL, 0, KGW_OPT_INT, OFF(max_buffered), "1000", NULL, 1, 10000000, "N",
+     "records buffered per partition before its fetching pauses"},
+    {"commit-interval", NULL, 0, KGW_OPT_INT, OFF(commit_interval_ms), "1000", NULL, 10, 3600000,
+     "MS", "how often processed offsets are committed"},
+    {"log-level", NULL, 0, KGW_OPT_STR, OFF(log_level), "info", NULL, 0, 0, "LEVEL",
+     "debug, info, warn, error"},
+    {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",
+     "text or json"},
+    {NULL},
+};
+
+const kgw_cli_t consumer_cli = {
+    .prog = "kgw-consumer",
+    .usage = "-broker LIST -topic LIST -target-url URL [options]",
+    .description =
+        "Joins a Kafka consumer group and POSTs every record as JSON to a webhook, through\n"
+        "a bounded pool of concurrent deliveries with rate limiting and retries. An offset\n"
+        "is committed only after its record, and every record before it in the partition,\n"
+        "was delivered, dead-lettered or skipped: at-least-once, a crash loses nothing.",
+    .epilog = "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
+              "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop)\n"
+              "or a fatal error, 2 misuse.",
+    .opts = options,
+};
+
+/* Accepts http:// or https:// followed by a non-empty host. */
+static int url_valid(const char *url)
+{
+    const char *rest;
+    if (!strncasecmp(url, "http://", 7))
+        rest = url + 7;
+    else if (!strncasecmp(url, "https://", 8))
+        rest = url + 8;
+    else
+        return 0;
+    if (*rest == '\0' || *rest == '/' || *rest == ':' || *rest == '?' || *rest == '#')
+        return 0;
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* "Name: value": a token name (no spaces, no colon), a colon, anything printable. */
+static int header_valid(const char *h)
+{
+    const char *colon = strchr(h, ':');
+    if (!colon || colon == h)
+        return 0;
+    for (const char *p = h; p < colon; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return 0;
+    for (const char *p = colon + 1; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            return 0;
+    return 1;
+}
+
+int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    kgw_log_level_t level;
+    kgw_log_format_t format;
+
+    if (!cfg->brokers || !*cfg->brokers) {
+        snprintf(errstr, errstr_size, "--brokers: required (or KGW_BROKERS)");
+        return -1;
+    }
+    if (cfg->topics.count == 0) {
+        snprintf(errstr, errstr_size, "--topic: required");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->topics.count; i++) {
+        const char *t = cfg->topics.items[i];
+        if (!kgw_kafka_topic_valid(t, strlen(t))) {
+            snprintf(errstr, errstr_size, "--topic: '%s' is not a valid topic name", t);
+            return -1;
+        }
+    }
+    if (!cfg->target_url || !*cfg->target_url) {
+        snprintf(errstr, errstr_size, "--target-url: required");
+        return -1;
+    }
+    if (!url_valid(cfg->target_url)) {
+        snprintf(errstr, errstr_size, "--target-url: '%s' is not an http:// or https:// URL",
+                 cfg->target_url);
+        return -1;
+    }
+    if (!cfg->group || !*cfg->group) {
+        snprintf(errstr, errstr_size, "--group: must not be empty");
+        return -1;
+    }
+    if (!strcmp(cfg->ordering_name, "partition")) {
+        cfg->ordering = ORDERING_PARTITION;
+    } else if (!strcmp(cfg->ordering_name, "key")) {
+        cfg->ordering = ORDERING_KEY;
+    } else if (!strcmp(cfg->ordering_name, "none")) {
+        cfg->ordering = ORDERING_NONE;
+    } else {
+        snprintf(errstr, errstr_size, "--ordering: '%s' is not partition, key or none",
+                 cfg->ordering_name);
+        return -1;
+    }
+    if (!cfg->on_failure_name) {
+        cfg->on_failure = cfg->dlq_topic ? ON_FAILURE_DLQ : ON_FAILURE_SKIP;
+    } else if (!strcmp(cfg->on_failure_name, "dlq")) {
+        cfg->on_failure = ON_FAILURE_DLQ;
+    } else if (!strcmp(cfg->on_failure_name, "skip")) {
+        cfg->on_failure = ON_FAILURE_SKIP;
+    } else if (!strcmp(cfg->on_failure_name, "stop")) {
+        cfg->on_failure = ON_FAILURE_STOP;
+    } else {
+        snprintf(errstr, errstr_size, "--on-failure: '%s' is not dlq, skip or stop",
+                 cfg->on_failure_name);
+        return -1;
+    }
+    if (cfg->on_failure == ON_FAILURE_DLQ && (!cfg->dlq_topic || !*cfg->dlq_topic)) {
+        snprintf(errstr, errstr_size, "--on-failure: dlq needs --dlq-topic");
+        return -1;
+    }
+    if (cfg->dlq_topic && !kgw_kafka_topic_valid(cfg->dlq_topic, strlen(cfg->dlq_topic))) {
+        snprintf(errstr, errstr_size, "--dlq-topic: '%s' is not a valid topic name",
+                 cfg->dlq_topic);
+        return -1;
+    }
+    if (strcmp(cfg->offset_reset, "earliest") && strcmp(cfg->offset_reset, "latest")) {
+        snprintf(errstr, errstr_size, "--offset-reset: '%s' is not earliest or latest",
+                 cfg->offset_reset);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->headers.count; i++) {
+        if (!header_valid(cfg->headers.items[i])) {
+            snprintf(errstr, errstr_size, "-H: '%s' is not 'Name: value'", cfg->headers.items[i]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < cfg->xprops.count; i++) {
+        const char *eq = strchr(cfg->xprops.items[i], '=');
+        if (!eq || eq == cfg->xprops.items[i]) {
+            snprintf(errstr, errstr_size, "-X: '%s' is not key=value", cfg->xprops.items[i]);
+            return -1;
+        }
+    }
+    if (cfg->max_messages < 0) {
+        snprintf(errstr, errstr_size, "--max-messages: must be >= 0");
+        return -1;
+    }
+    if (kgw_log_level_parse(cfg->log_level, &level)) {
+        snprintf(errstr, errstr_size, "--log-level: '%s' is not debug, info, warn or error",
+                 cfg->log_level);
+        return -1;
+    }
+    if (kgw_log_format_parse(cfg->log_format, &format)) {
+        snprintf(errstr, errstr_size, "--log-format: '%s' is not text or json", cfg->log_format);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse(consumer_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size)
+{
+    int rc = kgw_config_parse(&consumer_cli, cfg, argc, argv, errstr, errstr_size);
+    if (rc != KGW_CONFIG_OK)
+        return rc;
+    return cli_validate(cfg, errstr, errstr_size) ? KGW_CONFIG_ERROR : KGW_CONFIG_OK;
+}
+
+void cli_config_free(consumer_config_t *cfg)
+{
+    kgw_config_free(&consumer_cli, cfg);
+}

@@ -1,0 +1,73 @@
+/*
+ * cli: kgw-consumer's options table, parsed into a plain struct with no live
+ * handles, then validated (required flags, URL, enums, -H syntax) so the
+ * whole command line is unit-testable without a network.
+ *
+ * Runs at startup on the main thread only.
+ */
+#ifndef CONSUMER_CLI_H
+#define CONSUMER_CLI_H
+
+#include <stddef.h>
+
+#include "common/kgw_config.h"
+
+typedef enum {
+    ORDERING_PARTITION = 0, /* one delivery at a time per partition */
+    ORDERING_KEY,           /* one at a time per (partition, key) */
+    ORDERING_NONE,          /* as parallel as -workers allows */
+} ordering_t;
+
+typedef enum {
+    ON_FAILURE_SKIP = 0,
+    ON_FAILURE_DLQ,
+    ON_FAILURE_STOP,
+} on_failure_t;
+
+/* What kgw_config fills (strings owned, freed by cli_config_free()). */
+typedef struct consumer_config {
+    char *brokers;
+    kgw_strlist_t topics;
+    char *target_url;
+    char *group;
+    long workers;
+    double rate_per_s;
+    long retries;
+    long retry_delay_ms;
+    long retry_after_max_s;
+    double timeout_s;
+    char *ordering_name;
+    char *on_failure_name;
+    char *dlq_topic;
+    char *offset_reset;
+    kgw_strlist_t headers; /* "Name: value" */
+    kgw_strlist_t xprops;  /* librdkafka "key=value" */
+    long max_messages;     /* 0 = unlimited */
+    double stats_interval_s;
+    long metrics_port; /* 0 = off */
+    long max_buffered; /* per partition, before fetching pauses */
+    long commit_interval_ms;
+    char *log_level;
+    char *log_format;
+
+    /* Derived by cli_parse() after validation. */
+    ordering_t ordering;
+    on_failure_t on_failure;
+} consumer_config_t;
+
+extern const kgw_cli_t consumer_cli;
+
+/*
+ * Parses and validates argv (plus KGW_* environment and --config). Returns
+ * KGW_CONFIG_OK, _HELP, _VERSION, or _ERROR with one sentence in errstr that
+ * names the flag. cfg must be zeroed by the caller; release it with
+ * cli_config_free() in every case.
+ */
+int cli_parse(consumer_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size);
+
+/* Checks an already-filled cfg and derives the enums. Returns 0, or -1 with errstr. */
+int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size);
+
+void cli_config_free(consumer_config_t *cfg);
+
+#endif

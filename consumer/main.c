@@ -1,0 +1,91 @@
+/*
+ * kgw-consumer: Kafka -> webhook forwarder. Wiring only.
+ *
+ * Thread model: one libuv loop on the main thread owns all of kgw-consumer's
+ * state (partitions, buffered records, delivery slots, offsets, timers) and
+ * runs every callback that touches it: librdkafka's consumer queue and the
+ * dead-letter producer's delivery reports wake it through pipes
+ * (rd_kafka_queue_io_event_enable), libcurl multi through its socket and
+ * timer callbacks, and SIGINT/SIGTERM through uv_signal. No locks.
+ * Other threads: librdkafka's internal threads (they touch only librdkafka
+ * and the thread-safe logger), curl's resolver threads, and, with
+ * -metrics-port, libmicrohttpd's thread, which only renders the atomic
+ * Prometheus registry.
+ */
+#include <curl/curl.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/kgw_log.h"
+#include "consumer/cli.h"
+#include "consumer/dispatch.h"
+
+int main(int argc, char **argv)
+{
+    consumer_config_t cfg = {0};
+    char errstr[512];
+    uv_loop_t loop;
+    int loop_init = 0;
+    dispatch_t *d = NULL;
+    int exit_code = 1;
+    kgw_log_level_t level;
+    kgw_log_format_t format;
+
+    kgw_log_set_program(consumer_cli.prog);
+    int rc = cli_parse(&cfg, argc, argv, errstr, sizeof(errstr));
+    if (rc == KGW_CONFIG_HELP) {
+        kgw_config_usage(&consumer_cli, stdout);
+        exit_code = 0;
+        goto out;
+    }
+    if (rc == KGW_CONFIG_VERSION) {
+        printf("%s %s (librdkafka %s, %s, libuv %s)\n", consumer_cli.prog, KGW_VERSION,
+               rd_kafka_version_str(), curl_version(), uv_version_string());
+        exit_code = 0;
+        goto out;
+    }
+    if (rc == KGW_CONFIG_ERROR) {
+        fprintf(stderr, "%s: %s (see --help)\n", consumer_cli.prog, errstr);
+        exit_code = 2;
+        goto out;
+    }
+    kgw_log_level_parse(cfg.log_level, &level);
+    kgw_log_format_parse(cfg.log_format, &format);
+    kgw_log_set_level(level);
+    kgw_log_set_format(format);
+
+    signal(SIGPIPE, SIG_IGN);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+        KGW_ERROR("libcurl initialisation failed");
+        goto out;
+    }
+    if (uv_loop_init(&loop)) {
+        KGW_ERROR("libuv loop initialisation failed");
+        goto out;
+    }
+    loop_init = 1;
+    d = dispatch_new(&loop, &cfg, errstr, sizeof(errstr));
+    if (!d) {
+        KGW_ERROR("startup failed error=\"%s\"", errstr);
+        goto out;
+    }
+    if (dispatch_start(d, errstr, sizeof(errstr))) {
+        KGW_ERROR("startup failed error=\"%s\"", errstr);
+        goto out;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    exit_code = dispatch_exit_code(d);
+out:
+    dispatch_destroy(d);
+    if (loop_init && uv_loop_close(&loop))
+        KGW_DEBUG("loop closed with handles still open");
+    curl_global_cleanup();
+    cli_config_free(&cfg);
+    return exit_code;
+}

@@ -1,0 +1,55 @@
+/*
+ * offsets: the per-partition completion tracker behind kgw-consumer's
+ * at-least-once promise.
+ *
+ * Records are tracked in the order the partition delivers them (increasing
+ * offsets, gaps allowed: compaction and transaction markers leave holes) and
+ * finish in any order. The committable position is Kafka's "next offset to
+ * read": one past the last record of the contiguous finished prefix. It never
+ * passes a record that is tracked and not done, so committing it can never
+ * lose a record.
+ *
+ * Pure logic, caller's storage (_init/_term); one owner thread.
+ */
+#ifndef CONSUMER_OFFSETS_H
+#define CONSUMER_OFFSETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct offsets {
+    int64_t *offs; /* ring of tracked offsets, increasing */
+    uint8_t *done; /* parallel ring: 1 when finished */
+    size_t head;   /* index of the oldest unfinished-prefix entry */
+    size_t count;  /* entries in the ring */
+    size_t cap;    /* ring capacity (power of two) */
+    int64_t next;  /* committable position; -1 until something finished */
+} offsets_t;
+
+void offsets_init(offsets_t *o);
+void offsets_term(offsets_t *o);
+
+/*
+ * Starts tracking a record. Offsets must increase; returns -1 (and tracks
+ * nothing) for an offset not above the last tracked or finished one, or on
+ * allocation failure; 0 otherwise.
+ */
+int offsets_track(offsets_t *o, int64_t offset);
+
+/*
+ * Marks a tracked record finished. Returns 1 when the committable position
+ * moved, 0 when it did not (a hole remains before it), -1 when the offset is
+ * not tracked or already finished.
+ */
+int offsets_done(offsets_t *o, int64_t offset);
+
+/* The position to commit (next offset to read), or -1 when nothing finished yet. */
+int64_t offsets_committable(const offsets_t *o);
+
+/* Records tracked and not yet released by the finished prefix. */
+size_t offsets_pending(const offsets_t *o);
+
+/* Forgets everything (partition revoked); keeps the memory. */
+void offsets_reset(offsets_t *o);
+
+#endif

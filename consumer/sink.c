@@ -1,0 +1,371 @@
+/*
+ * sink: libcurl multi on the libuv loop (see sink.h). Owns the multi handle,
+ * a pool of reusable easy handles (each keeps its options between attempts;
+ * the multi handle's connection cache keeps the TCP connections), one
+ * uv_timer_t for curl's timeout and one uv_poll_t per socket curl asks to be
+ * watched. Loop thread only; no locks.
+ */
+#include "consumer/sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "consumer/policy.h"
+
+typedef struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    sink_t *s;
+    struct sock_ctx *prev, *next; /* the sink's list of open poll handles */
+} sock_ctx_t;
+
+struct sink {
+    uv_loop_t *loop;
+    const consumer_config_t *cfg;
+    sink_done_cb *done_cb;
+    void *opaque;
+    CURLM *multi;
+    uv_timer_t timer;
+    int timer_open;
+    CURL **all; /* every easy handle created */
+    size_t nall;
+    CURL **pool; /* the idle ones */
+    size_t npool;
+    size_t cap;
+    size_t active;
+    int stopped;
+    sock_ctx_t *socks;
+};
+
+static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    (void)ptr;
+    (void)userdata;
+    return size * nmemb;
+}
+
+static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    sink_req_t *req = userdata;
+    size_t len = size * nitems;
+    static const char name[] = "retry-after:";
+    if (len > sizeof(name) - 1 && len < 200 && !strncasecmp(buf, name, sizeof(name) - 1)) {
+        char value[200];
+        memcpy(value, buf + sizeof(name) - 1, len - (sizeof(name) - 1));
+        value[len - (sizeof(name) - 1)] = '\0';
+        req->retry_after_s = policy_retry_after_s(value, time(NULL));
+    }
+    return len;
+}
+
+static void check_info(sink_t *s)
+{
+    CURLMsg *msg;
+    int pending;
+    while ((msg = curl_multi_info_read(s->multi, &pending))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode code = msg->data.result;
+        sink_req_t *req = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
+        req->curl_code = code;
+        req->status = 0;
+        if (code == CURLE_OK)
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->status);
+        else if (!req->error[0])
+            snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
+        curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &req->elapsed_s);
+        curl_multi_remove_handle(s->multi, easy);
+        curl_slist_free_all(req->hdrs);
+        req->hdrs = NULL;
+        req->easy = NULL;
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        s->pool[s->npool++] = easy;
+        s->active--;
+        s->done_cb(req, s->opaque);
+    }
+}
+
+static void poll_cb(uv_poll_t *handle, int status, int events)
+{
+    sock_ctx_t *ctx = handle->data;
+    sink_t *s = ctx->s;
+    int flags = 0;
+    int running;
+    if (status < 0) {
+        flags = CURL_CSELECT_ERR;
+    } else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    curl_multi_socket_action(s->multi, ctx->fd, flags, &running);
+    check_info(s);
+}
+
+static void timer_cb(uv_timer_t *handle)
+{
+    sink_t *s = handle->data;
+    int running;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_info(s);
+}
+
+static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    sink_t *s = userp;
+    if (s->stopped)
+        return 0;
+    if (timeout_ms < 0)
+        uv_timer_stop(&s->timer);
+    else
+        uv_timer_start(&s->timer, timer_cb, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static void sock_close_cb(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void sock_close(sink_t *s, sock_ctx_t *ctx)
+{
+    if (ctx->prev)
+        ctx->prev->next = ctx->next;
+    else
+        s->socks = ctx->next;
+    if (ctx->next)
+        ctx->next->prev = ctx->prev;
+    uv_poll_stop(&ctx->poll);
+    uv_close((uv_handle_t *)&ctx->poll, sock_close_cb);
+}
+
+static int socket_fn(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+    (void)easy;
+    sink_t *s = userp;
+    sock_ctx_t *ctx = socketp;
+    if (action == CURL_POLL_REMOVE) {
+        if (ctx) {
+            curl_multi_assign(s->multi, fd, NULL);
+            sock_close(s, ctx);
+        }
+        return 0;
+    }
+    if (!ctx) {
+        ctx = calloc(1, sizeof(*ctx));
+        if (!ctx)
+            return -1;
+        ctx->fd = fd;
+        ctx->s = s;
+        if (uv_poll_init_socket(s->loop, &ctx->poll, fd)) {
+            free(ctx);
+            return -1;
+        }
+        ctx->poll.data = ctx;
+        ctx->next = s->socks;
+        if (s->socks)
+            s->socks->prev = ctx;
+        s->socks = ctx;
+        curl_multi_assign(s->multi, fd, ctx);
+    }
+    int events = 0;
+    if (action & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (action & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&ctx->poll, events, poll_cb);
+    return 0;
+}
+
+sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
+                 char *errstr, size_t errstr_size)
+{
+    sink_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    s->loop = loop;
+    s->cfg = cfg;
+    s->done_cb = done_cb;
+    s->opaque = opaque;
+    s->cap = (size_t)cfg->workers + 1;
+    s->all = calloc(s->cap, sizeof(*s->all));
+    s->pool = calloc(s->cap, sizeof(*s->pool));
+    s->multi = curl_multi_init();
+    if (!s->all || !s->pool || !s->multi) {
+        snprintf(errstr, errstr_size, "cannot create the HTTP client (out of memory)");
+        goto fail;
+    }
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    /* Connections never outnumber the workers, and all of them stay cached
+     * between records: keep-alive is what makes forwarding cheap. */
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->workers);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cfg->workers);
+    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, cfg->workers);
+    if (uv_timer_init(loop, &s->timer)) {
+        snprintf(errstr, errstr_size, "cannot create a timer");
+        goto fail;
+    }
+    s->timer.data = s;
+    s->timer_open = 1;
+    return s;
+fail:
+    curl_multi_cleanup(s->multi);
+    free(s->all);
+    free(s->pool);
+    free(s);
+    return NULL;
+}
+
+static CURL *easy_new(sink_t *s)
+{
+    const consumer_config_t *cfg = s->cfg;
+    CURL *easy = curl_easy_init();
+    if (!easy)
+        return NULL;
+    curl_easy_setopt(easy, CURLOPT_URL, cfg->target_url);
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "kgw-consumer/" KGW_VERSION);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000));
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+    return easy;
+}
+
+int sink_send(sink_t *s, sink_req_t *req)
+{
+    char line[400];
+    CURL *easy;
+    struct curl_slist *hdrs = NULL, *tmp;
+
+    if (s->stopped)
+        return -1;
+    if (s->npool) {
+        easy = s->pool[--s->npool];
+    } else {
+        if (s->nall == s->cap) {
+            size_t cap = s->cap * 2;
+            CURL **all = realloc(s->all, cap * sizeof(*all));
+            if (!all)
+                return -1;
+            s->all = all;
+            CURL **pool = realloc(s->pool, cap * sizeof(*pool));
+            if (!pool)
+                return -1;
+            s->pool = pool;
+            s->cap = cap;
+        }
+        easy = easy_new(s);
+        if (!easy)
+            return -1;
+        s->all[s->nall++] = easy;
+    }
+
+    /* Standard Webhooks: webhook-id is stable across retries, the timestamp
+     * is the attempt's. "Expect:" stops curl waiting for 100-continue. */
+    const char *fixed[] = {"Content-Type: application/json", "Expect:"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!(tmp = curl_slist_append(hdrs, fixed[i])))
+            goto fail;
+        hdrs = tmp;
+    }
+    snprintf(line, sizeof(line), "webhook-id: %s", req->webhook_id);
+    if (!(tmp = curl_slist_append(hdrs, line)))
+        goto fail;
+    hdrs = tmp;
+    snprintf(line, sizeof(line), "webhook-timestamp: %lld", (long long)time(NULL));
+    if (!(tmp = curl_slist_append(hdrs, line)))
+        goto fail;
+    hdrs = tmp;
+    for (size_t i = 0; i < s->cfg->headers.count; i++) {
+        if (!(tmp = curl_slist_append(hdrs, s->cfg->headers.items[i])))
+            goto fail;
+        hdrs = tmp;
+    }
+
+    req->status = 0;
+    req->curl_code = CURLE_OK;
+    req->error[0] = '\0';
+    req->retry_after_s = -1;
+    req->elapsed_s = 0;
+    req->hdrs = hdrs;
+    req->easy = easy;
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
+    if (curl_multi_add_handle(s->multi, easy) != CURLM_OK) {
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        req->hdrs = NULL;
+        req->easy = NULL;
+        goto fail;
+    }
+    s->active++;
+    return 0;
+fail:
+    curl_slist_free_all(hdrs);
+    s->pool[s->npool++] = easy;
+    return -1;
+}
+
+size_t sink_active(const sink_t *s)
+{
+    return s->active;
+}
+
+void sink_stop(sink_t *s)
+{
+    if (!s || s->stopped)
+        return;
+    s->stopped = 1;
+    /* Removing a handle that is not in the multi is a harmless error. */
+    for (size_t i = 0; i < s->nall; i++) {
+        sink_req_t *req = NULL;
+        curl_easy_getinfo(s->all[i], CURLINFO_PRIVATE, (char **)&req);
+        if (curl_multi_remove_handle(s->multi, s->all[i]) == CURLM_OK && req && req->easy) {
+            curl_slist_free_all(req->hdrs);
+            req->hdrs = NULL;
+            req->easy = NULL;
+        }
+    }
+    s->active = 0;
+    /* Cleaning up the multi closes the cached connections, which calls
+     * socket_fn with CURL_POLL_REMOVE: the poll handles close here. */
+    curl_multi_cleanup(s->multi);
+    s->multi = NULL;
+    while (s->socks)
+        sock_close(s, s->socks);
+    if (s->timer_open) {
+        s->timer_open = 0;
+        uv_close((uv_handle_t *)&s->timer, NULL);
+    }
+}
+
+void sink_destroy(sink_t *s)
+{
+    if (!s)
+        return;
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    for (size_t i = 0; i < s->nall; i++)
+        curl_easy_cleanup(s->all[i]);
+    free(s->all);
+    free(s->pool);
+    free(s);
+}

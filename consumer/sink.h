@@ -1,0 +1,66 @@
+/*
+ * sink: HTTP POSTs to the webhook through one libcurl multi handle driven by
+ * the libuv loop (CURLMOPT_SOCKETFUNCTION -> a uv_poll_t per socket,
+ * CURLMOPT_TIMERFUNCTION -> one uv_timer_t), as in curl's multi-uv.c.
+ * Easy handles are pooled and reused, and the multi handle caps connections
+ * at the worker count, so keep-alive connections are reused rather than
+ * opened per record.
+ *
+ * Loop thread only. A request's context travels with it: the caller's
+ * sink_req_t is the easy handle's CURLOPT_PRIVATE.
+ */
+#ifndef CONSUMER_SINK_H
+#define CONSUMER_SINK_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "consumer/cli.h"
+#include "consumer/record.h"
+
+typedef struct sink sink_t;
+
+/* One attempt's request and result; the caller's storage. */
+typedef struct sink_req {
+    /* In: the body (borrowed for the attempt) and the webhook-id. */
+    const record_buf_t *body;
+    char webhook_id[320];
+    void *opaque; /* the caller's */
+
+    /* Out, valid in the done callback. */
+    long status;        /* HTTP status; 0 when no response (transport error) */
+    CURLcode curl_code; /* CURLE_OK or the transport error */
+    char error[CURL_ERROR_SIZE];
+    long retry_after_s; /* from a Retry-After header, or -1 */
+    double elapsed_s;
+
+    /* Internal. */
+    CURL *easy;
+    struct curl_slist *hdrs;
+} sink_req_t;
+
+/* Runs exactly once per successful sink_send(), on the loop thread. The
+ * callback may call sink_send() again (a retry) with the same req. */
+typedef void(sink_done_cb)(sink_req_t *req, void *opaque);
+
+/* NULL on failure with errstr set. cfg is borrowed for the sink's life. */
+sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
+                 char *errstr, size_t errstr_size);
+
+/* Starts one attempt. Returns 0 (done_cb will run once), or -1 (it will not). */
+int sink_send(sink_t *s, sink_req_t *req);
+
+/* Abandons every attempt in flight (no callbacks) and closes the libuv
+ * handles. The sink is freed by sink_destroy() after the loop has run the
+ * close callbacks. */
+void sink_stop(sink_t *s);
+
+/* Accepts NULL. Call after sink_stop() and a uv_run() that let handles close. */
+void sink_destroy(sink_t *s);
+
+/* Attempts in flight now. */
+size_t sink_active(const sink_t *s);
+
+#endif

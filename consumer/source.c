@@ -1,0 +1,303 @@
+/*
+ * source: librdkafka's consumer on the libuv loop (see source.h). Owns the
+ * rd_kafka_t, its consumer queue, the wake-up pipe and the uv_poll_t and
+ * uv_idle_t that serve it. Loop thread only.
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include "consumer/source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/kgw_kafka.h"
+#include "common/kgw_log.h"
+
+/* Records served per loop iteration before yielding to HTTP and timers. */
+#define SERVE_BATCH 2000
+
+struct source {
+    uv_loop_t *loop;
+    const consumer_config_t *cfg;
+    source_cbs_t cbs;
+    void *opaque;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *rkqu;
+    int pipefd[2];
+    uv_poll_t poll;
+    uv_idle_t idle; /* keeps serving when a batch did not drain the queue */
+    int handles_open;
+    int closed;
+};
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    source_t *src = opaque;
+    int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        KGW_INFO("partitions assigned count=%d protocol=%s", parts->cnt,
+                 rd_kafka_rebalance_protocol(rk));
+        src->cbs.assign_cb(parts, src->opaque);
+        if (coop)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            rerr = rd_kafka_assign(rk, parts);
+    } else {
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            KGW_ERROR("rebalance failed error=\"%s\"", rd_kafka_err2str(err));
+        KGW_INFO("partitions revoked count=%d", parts->cnt);
+        rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_copy(parts);
+        src->cbs.revoke_cb(offsets, src->opaque);
+        /* What is done is committed before the partitions go to a new owner. */
+        rd_kafka_resp_err_t cerr = source_commit(src, offsets, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            KGW_WARN("commit on revoke failed error=\"%s\"", rd_kafka_err2str(cerr));
+        rd_kafka_topic_partition_list_destroy(offsets);
+        if (coop)
+            error = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rerr = rd_kafka_assign(rk, NULL);
+    }
+    if (error) {
+        KGW_ERROR("assignment change failed error=\"%s\"", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (rerr) {
+        KGW_ERROR("assignment change failed error=\"%s\"", rd_kafka_err2str(rerr));
+    }
+}
+
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    source_t *src = opaque;
+    if (src->cbs.commit_cb)
+        src->cbs.commit_cb(err, offsets, src->opaque);
+}
+
+source_t *source_new(uv_loop_t *loop, const consumer_config_t *cfg, const source_cbs_t *cbs,
+                     void *opaque, char *errstr, size_t errstr_size)
+{
+    source_t *src = calloc(1, sizeof(*src));
+    rd_kafka_conf_t *conf = NULL;
+    if (!src) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    src->loop = loop;
+    src->cfg = cfg;
+    src->cbs = *cbs;
+    src->opaque = opaque;
+    src->pipefd[0] = src->pipefd[1] = -1;
+
+    /* Prefetch is bounded here and per partition by the caller's pause:
+     * memory must not grow with the backlog. -X overrides any of these. */
+    const char *defaults[] = {
+        "client.id",
+        "kgw-consumer",
+        "group.id",
+        cfg->group,
+        "auto.offset.reset",
+        cfg->offset_reset,
+        "enable.auto.offset.store",
+        "false",
+        "enable.auto.commit",
+        "false",
+        "queued.max.messages.kbytes",
+        "8192",
+        "queued.min.messages",
+        "2000",
+        "fetch.max.bytes",
+        "4194304",
+        "enable.partition.eof",
+        "false",
+        NULL,
+    };
+    conf = kgw_kafka_conf_new(cfg->brokers, defaults, &cfg->xprops, errstr, errstr_size);
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, src);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
+    src->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!src->rk)
+        goto fail;
+    conf = NULL; /* rd_kafka_new() took it */
+    rd_kafka_poll_set_consumer(src->rk);
+    src->rkqu = rd_kafka_queue_get_consumer(src->rk);
+    if (pipe2(src->pipefd, O_NONBLOCK | O_CLOEXEC)) {
+        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    return src;
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    source_destroy(src);
+    return NULL;
+}
+
+static void idle_cb(uv_idle_t *handle);
+
+static void serve(source_t *src)
+{
+    for (int i = 0; i < SERVE_BATCH && !src->closed; i++) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(src->rk, 0);
+        if (!rkm) {
+            uv_idle_stop(&src->idle);
+            return;
+        }
+        if (rkm->err) {
+            /* Not a record: librdkafka retries on its own; say so once per event. */
+            KGW_WARN("kafka consumer error=%s topic=%s partition=%d reason=\"%s\" (retrying)",
+                     rd_kafka_err2name(rkm->err), rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-",
+                     (int)rkm->partition, rd_kafka_message_errstr(rkm));
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        src->cbs.message_cb(rkm, src->opaque);
+    }
+    if (!src->closed)
+        uv_idle_start(&src->idle, idle_cb);
+}
+
+static void idle_cb(uv_idle_t *handle)
+{
+    serve(handle->data);
+}
+
+static void pipe_cb(uv_poll_t *handle, int status, int events)
+{
+    (void)status;
+    (void)events;
+    source_t *src = handle->data;
+    char buf[256];
+    while (read(src->pipefd[0], buf, sizeof(buf)) > 0)
+        ;
+    serve(src);
+}
+
+int source_start(source_t *src, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)src->cfg->topics.count);
+    for (size_t i = 0; i < src->cfg->topics.count; i++)
+        rd_kafka_topic_partition_list_add(topics, src->cfg->topics.items[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(src->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+        return -1;
+    }
+    if (uv_poll_init(src->loop, &src->poll, src->pipefd[0]) ||
+        uv_idle_init(src->loop, &src->idle)) {
+        snprintf(errstr, errstr_size, "cannot watch the Kafka queue");
+        return -1;
+    }
+    src->poll.data = src;
+    src->idle.data = src;
+    src->handles_open = 1;
+    rd_kafka_queue_io_event_enable(src->rkqu, src->pipefd[1], "1", 1);
+    uv_poll_start(&src->poll, UV_READABLE, pipe_cb);
+    /* Anything queued before the pipe was enabled wrote no byte. */
+    uv_idle_start(&src->idle, idle_cb);
+    return 0;
+}
+
+void source_pause(source_t *src, const char *topic, int32_t partition, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(src->rk, l) : rd_kafka_resume_partitions(src->rk, l);
+    if (err)
+        KGW_WARN("%s failed topic=%s partition=%d error=\"%s\"", pause ? "pause" : "resume", topic,
+                 (int)partition, rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void source_pause_all(source_t *src)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(src->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) {
+        rd_kafka_pause_partitions(src->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t *offsets,
+                                  int async)
+{
+    int n = 0;
+    for (int i = 0; i < offsets->cnt; i++)
+        if (offsets->elems[i].offset >= 0)
+            n++;
+    if (n == 0)
+        return RD_KAFKA_RESP_ERR__NO_OFFSET;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < offsets->cnt; i++)
+        if (offsets->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(l, offsets->elems[i].topic,
+                                              offsets->elems[i].partition)
+                ->offset = offsets->elems[i].offset;
+    /* Stored too, so librdkafka's own view (and a close-time commit) agrees. */
+    rd_kafka_offsets_store(src->rk, l);
+    rd_kafka_resp_err_t err = rd_kafka_commit(src->rk, l, async);
+    rd_kafka_topic_partition_list_destroy(l);
+    return err;
+}
+
+static void close_cb(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+void source_close(source_t *src)
+{
+    if (!src || src->closed)
+        return;
+    src->closed = 1;
+    if (src->handles_open) {
+        rd_kafka_queue_io_event_enable(src->rkqu, -1, NULL, 0);
+        uv_poll_stop(&src->poll);
+        uv_idle_stop(&src->idle);
+        uv_close((uv_handle_t *)&src->poll, close_cb);
+        uv_close((uv_handle_t *)&src->idle, close_cb);
+        src->handles_open = 0;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(src->rk);
+    if (err)
+        KGW_WARN("leaving the group failed error=\"%s\"", rd_kafka_err2str(err));
+    else
+        KGW_INFO("left the group group=%s", src->cfg->group);
+}
+
+void source_destroy(source_t *src)
+{
+    if (!src)
+        return;
+    if (src->rkqu)
+        rd_kafka_queue_destroy(src->rkqu);
+    if (src->rk)
+        rd_kafka_destroy(src->rk);
+    if (src->pipefd[0] >= 0)
+        close(src->pipefd[0]);
+    if (src->pipefd[1] >= 0)
+        close(src->pipefd[1]);
+    free(src);
+}
+
+int64_t source_high_watermark(source_t *src, const char *topic, int32_t partition)
+{
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &lo, &hi))
+        return -1;
+    return hi;
+}

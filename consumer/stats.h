@@ -1,0 +1,45 @@
+/*
+ * stats: kgw-consumer's counters, told the same way to the logs (the
+ * -stats-interval progress line) and to Prometheus (-metrics-port).
+ *
+ * Counters and gauges are updated on the loop thread; the Prometheus series
+ * are atomics (kgw_metrics), so the metrics HTTP server, on libmicrohttpd's
+ * own thread, reads them without locks. That server touches nothing else.
+ */
+#ifndef CONSUMER_STATS_H
+#define CONSUMER_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    STAT_CONSUMED = 0, /* records fetched from Kafka */
+    STAT_DELIVERED,    /* 2xx */
+    STAT_ATTEMPTS,     /* HTTP attempts started */
+    STAT_RETRIED,      /* attempts that will be retried */
+    STAT_FAILED,       /* records out of retries or permanently refused */
+    STAT_DEAD_LETTERED,
+    STAT_SKIPPED,
+    STAT_DROPPED, /* in-flight results dropped on revoke or shutdown */
+    STAT_COMMITS,
+    STAT_COMMIT_ERRORS,
+    STAT_PAUSES,
+    STAT__COUNT,
+} stat_counter_t;
+
+typedef struct stats stats_t;
+
+/* metrics_port 0: no HTTP server. NULL with errstr on failure (port busy). */
+stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size);
+/* Accepts NULL; stops the HTTP server. */
+void stats_destroy(stats_t *st);
+
+void stats_inc(stats_t *st, stat_counter_t c);
+uint64_t stats_get(const stats_t *st, stat_counter_t c);
+void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t lag);
+
+/* Writes the progress line (delivered, retried, failed, rate since the last
+ * call, lag) to the log. `elapsed_s` is the time since the last call. */
+void stats_log_progress(stats_t *st, double elapsed_s);
+
+#endif
