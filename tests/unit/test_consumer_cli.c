@@ -1,0 +1,124 @@
+/* Unit tests for consumer/cli: flags, defaults and misuse messages. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumer/cli.h"
+
+/* getopt wants char **; the literals are const (-Wwrite-strings): copy them. */
+static int parse(consumer_config_t *cfg, char *errstr, size_t size, int argc,
+                 const char *const *args)
+{
+    char *argv[64];
+    cr_assert_lt(argc, 64);
+    for (int i = 0; i < argc; i++)
+        argv[i] = strdup(args[i]);
+    argv[argc] = NULL;
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = cli_parse(cfg, argc, argv, errstr, size);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    return rc;
+}
+
+#define ARGV(...) ((const char *const[]){"kgw-consumer", __VA_ARGS__, NULL})
+#define ARGC(...) \
+    ((int)(sizeof((const char *const[]){"kgw-consumer", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(cfg, err, ...) parse(cfg, err, sizeof(err), ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+Test(cli, defaults_and_both_dash_styles)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    unsetenv("KGW_BROKERS");
+    int rc = PARSE(&cfg, err, "-broker", "b:9092", "--topic", "a,b", "-target-url",
+                   "http://127.0.0.1:8080/x");
+    cr_assert_eq(rc, KGW_CONFIG_OK, "%s", err);
+    cr_assert_str_eq(cfg.brokers, "b:9092");
+    cr_assert_eq(cfg.topics.count, 2);
+    cr_assert_str_eq(cfg.topics.items[1], "b");
+    cr_assert_str_eq(cfg.group, "kgw-consumer");
+    cr_assert_eq(cfg.workers, 8);
+    cr_assert_eq(cfg.retries, 3);
+    cr_assert_eq(cfg.retry_delay_ms, 0);
+    cr_assert_eq(cfg.ordering, ORDERING_PARTITION);
+    cr_assert_eq(cfg.on_failure, ON_FAILURE_SKIP);
+    cr_assert_str_eq(cfg.offset_reset, "earliest");
+    cli_config_free(&cfg);
+}
+
+Test(cli, dlq_topic_makes_dlq_the_default)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    int rc = PARSE(&cfg, err, "-brokers", "b", "-topic", "t", "-target-url", "https://h/",
+                   "-dlq-topic", "dead", "-ordering", "key", "-rate", "2.5", "-H", "X-A: 1", "-H",
+                   "X-B: 2", "-X", "fetch.wait.max.ms=10");
+    cr_assert_eq(rc, KGW_CONFIG_OK, "%s", err);
+    cr_assert_eq(cfg.on_failure, ON_FAILURE_DLQ);
+    cr_assert_eq(cfg.ordering, ORDERING_KEY);
+    cr_assert_float_eq(cfg.rate_per_s, 2.5, 1e-9);
+    cr_assert_eq(cfg.headers.count, 2);
+    cr_assert_eq(cfg.xprops.count, 1);
+    cli_config_free(&cfg);
+}
+
+Test(cli, misuse_names_the_flag)
+{
+    static const struct {
+        const char *flag, *value, *want;
+    } cases[] = {
+        {"-target-url", "ftp://x", "--target-url"},
+        {"-target-url", "http://", "--target-url"},
+        {"-workers", "0", "--workers"},
+        {"-workers", "many", "--workers"},
+        {"-rate", "-1", "--rate"},
+        {"-ordering", "random", "--ordering"},
+        {"-on-failure", "retry", "--on-failure"},
+        {"-on-failure", "dlq", "--on-failure: dlq needs --dlq-topic"},
+        {"-offset-reset", "middle", "--offset-reset"},
+        {"-H", "NoColon", "-H"},
+        {"-X", "novalue", "-X"},
+        {"-timeout", "0", "--timeout"},
+        {"-topic", "bad topic", "--topic"},
+        {"-bogus", "1", "-bogus"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        consumer_config_t cfg;
+        char err[256] = "";
+        int rc = PARSE(&cfg, err, "-broker", "b", "-topic", "t", "-target-url", "http://h/",
+                       cases[i].flag, cases[i].value);
+        cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
+        cr_assert(strstr(err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err, cases[i].want);
+        cr_assert_null(strchr(err, '\n'), "one line");
+        cli_config_free(&cfg);
+    }
+}
+
+Test(cli, required_flags)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    unsetenv("KGW_BROKERS");
+    cr_assert_eq(PARSE(&cfg, err, "-topic", "t", "-target-url", "http://h/"), KGW_CONFIG_ERROR);
+    cr_assert(strstr(err, "--brokers"), "%s", err);
+    cli_config_free(&cfg);
+    cr_assert_eq(PARSE(&cfg, err, "-broker", "b", "-target-url", "http://h/"), KGW_CONFIG_ERROR);
+    cr_assert(strstr(err, "--topic"), "%s", err);
+    cli_config_free(&cfg);
+    cr_assert_eq(PARSE(&cfg, err, "-broker", "b", "-topic", "t"), KGW_CONFIG_ERROR);
+    cr_assert(strstr(err, "--target-url"), "%s", err);
+    cli_config_free(&cfg);
+}
+
+Test(cli, brokers_from_environment)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    setenv("KGW_BROKERS", "envhost:9092", 1);
+    cr_assert_eq(PARSE(&cfg, err, "-topic", "t", "-target-url", "http://h/"), KGW_CONFIG_OK, "%s",
+                 err);
+    cr_assert_str_eq(cfg.brokers, "envhost:9092");
+    unsetenv("KGW_BROKERS");
+    cli_config_free(&cfg);
+}
