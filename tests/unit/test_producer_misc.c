@@ -1,0 +1,168 @@
+/*
+ * Unit tests for producer's small modules: errmap, sbuf, simulator, config.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "producer/config.h"
+#include "producer/errmap.h"
+#include "producer/sbuf.h"
+#include "producer/simulator.h"
+
+Test(errmap, statuses_and_rest_codes)
+{
+    static const struct {
+        rd_kafka_resp_err_t err;
+        int status, code;
+    } cases[] = {
+        {RD_KAFKA_RESP_ERR__QUEUE_FULL, 503, 50003},
+        {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, 504, 50003},
+        {RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, 404, 40401},
+        {RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, 404, 40401},
+        {RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, 404, 40402},
+        {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 413, 50002},
+        {RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 500, 50003},
+        {RD_KAFKA_RESP_ERR__FATAL, 500, 50002},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_expect_eq(errmap_http_status(cases[i].err), cases[i].status, "%s",
+                     rd_kafka_err2name(cases[i].err));
+        cr_expect_eq(errmap_rest_code(cases[i].err), cases[i].code, "%s",
+                     rd_kafka_err2name(cases[i].err));
+    }
+}
+
+Test(sbuf, json_escaping_and_growth)
+{
+    sbuf_t sb;
+    sbuf_init(&sb);
+    sbuf_add_json_str(&sb, "a\"b\\c\n\x01", 7);
+    cr_expect_str_eq(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+    for (int i = 0; i < 1000; i++)
+        sbuf_addf(&sb, "%d,", i);
+    cr_expect_eq(sb.oom, 0);
+    cr_expect(strstr(sb.buf, "999,") != NULL);
+    size_t len;
+    char *s = sbuf_steal(&sb, &len);
+    cr_expect_eq(strlen(s), len);
+    cr_expect_null(sb.buf);
+    free(s);
+}
+
+Test(simulator, query_parameters)
+{
+    sim_params_t sp;
+    char err[128];
+    simulator_params_default(&sp);
+    cr_expect_eq(sp.min_delay_ms, 50);
+    cr_expect_eq(sp.max_delay_ms, 2000);
+    cr_expect_eq(simulator_params_set(&sp, "delay_ms", "0", err, sizeof(err)), 0);
+    cr_expect_eq(simulator_params_set(&sp, "error_rate", "0", err, sizeof(err)), 0);
+    cr_expect_eq(simulator_params_set(&sp, "other", "x", err, sizeof(err)), 1);
+    cr_expect_eq(simulator_params_set(&sp, "delay_ms", "-1", err, sizeof(err)), -1);
+    cr_expect_eq(simulator_params_set(&sp, "rate_500", "2", err, sizeof(err)), -1);
+    cr_expect_eq(simulator_params_set(&sp, "status", "99", err, sizeof(err)), -1);
+    cr_expect_eq(simulator_params_check(&sp, err, sizeof(err)), 0);
+    uint64_t rng = 12345;
+    long delay;
+    for (int i = 0; i < 100; i++) {
+        cr_expect_eq(simulator_decide(&sp, &rng, &delay), 200);
+        cr_expect_eq(delay, 0);
+    }
+    simulator_params_set(&sp, "min_delay_ms", "10", err, sizeof(err));
+    cr_expect_eq(simulator_params_check(&sp, err, sizeof(err)), -1, "min above max");
+}
+
+Test(simulator, default_rates_are_about_right)
+{
+    sim_params_t sp;
+    simulator_params_default(&sp);
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    int counts[600] = {0};
+    long delay;
+    for (int i = 0; i < 100000; i++) {
+        int st = simulator_decide(&sp, &rng, &delay);
+        cr_assert(st >= 200 && st < 600);
+        cr_assert(delay >= 50 && delay <= 2000);
+        counts[st]++;
+    }
+    cr_expect(counts[500] > 4500 && counts[500] < 5500, "500: %d", counts[500]);
+    cr_expect(counts[400] > 4500 && counts[400] < 5500, "400: %d", counts[400]);
+    cr_expect(counts[503] > 1700 && counts[503] < 2300, "503: %d", counts[503]);
+    cr_expect_eq(counts[200] + counts[500] + counts[400] + counts[503], 100000);
+}
+
+static int fired;
+static void count_cb(void *opaque)
+{
+    (void)opaque;
+    __atomic_add_fetch(&fired, 1, __ATOMIC_SEQ_CST);
+}
+
+Test(simulator, stop_fires_pending_timers)
+{
+    simulator_t *s = simulator_new();
+    cr_assert_not_null(s);
+    cr_assert_eq(simulator_start(s), 0);
+    fired = 0;
+    for (int i = 0; i < 50; i++)
+        cr_expect_eq(simulator_schedule(s, 60000, count_cb, NULL), 0);
+    cr_expect_eq(simulator_schedule(s, 0, count_cb, NULL), 0);
+    simulator_stop(s);
+    cr_expect_eq(simulator_schedule(s, 0, count_cb, NULL), -1, "refused after stop");
+    simulator_destroy(s);
+    cr_expect_eq(fired, 51, "every accepted timer fired exactly once");
+}
+
+/* Loads a config from a NULL-terminated list of literal arguments. */
+static int load(producer_config_t *cfg, char *err, size_t size, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    for (; args[argc] && argc < 31; argc++)
+        argv[argc] = strdup(args[argc]);
+    argv[argc] = NULL;
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = producer_config_load(cfg, argc, argv, err, size);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    return rc;
+}
+
+Test(config, defaults_aliases_and_misuse)
+{
+    char err[256];
+    producer_config_t cfg = {0};
+    static const char *const argv1[] = {"kgw-producer", NULL};
+    unsetenv("KGW_BROKERS");
+    unsetenv("KGW_PORT");
+    setenv("BROKER", "b1:9092", 1);
+    setenv("GO_APP_PORT", "7000", 1);
+    cr_assert_eq(load(&cfg, err, sizeof(err), argv1), KGW_CONFIG_OK, "%s", err);
+    cr_expect_str_eq(cfg.brokers, "b1:9092");
+    cr_expect_eq(cfg.port, 7000);
+    cr_expect_eq(cfg.max_body_bytes, 1048576);
+    cr_expect_str_eq(cfg.listen, "0.0.0.0");
+    producer_config_free(&cfg);
+    unsetenv("BROKER");
+    unsetenv("GO_APP_PORT");
+
+    static const char *const argv2[] = {"kgw-producer", "--listen", "nowhere", NULL};
+    cr_expect_eq(load(&cfg, err, sizeof(err), argv2), KGW_CONFIG_ERROR);
+    cr_expect(strstr(err, "--listen") != NULL, "%s", err);
+    producer_config_free(&cfg);
+
+    static const char *const argv3[] = {"kgw-producer", "-port", "70000", NULL};
+    cr_expect_eq(load(&cfg, err, sizeof(err), argv3), KGW_CONFIG_ERROR);
+    cr_expect(strstr(err, "port") != NULL, "%s", err);
+    producer_config_free(&cfg);
+
+    static const char *const argv4[] = {"kgw-producer", "-X",          "linger.ms=1", "-X",
+                                        "acks=1",       "--log-level", "debug",       NULL};
+    cr_expect_eq(load(&cfg, err, sizeof(err), argv4), KGW_CONFIG_OK, "%s", err);
+    cr_expect_eq(cfg.xprops.count, 2);
+    producer_config_free(&cfg);
+}
