@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# kgw-producer's command line: misuse exits 2 with one line naming the flag;
+# --help/--version; environment aliases; startup with Kafka unreachable keeps
+# serving /health, reports not-ready on /ready and connects when Kafka returns.
+# shellcheck source=tests/lib/helpers.sh
+source "$(dirname "$0")/../lib/helpers.sh"
+# shellcheck source=tests/lib/producer.sh
+source "$ROOT/tests/lib/producer.sh"
+
+P=$BUILD/kgw-producer
+
+misuse() {
+    local want=$1
+    shift
+    local out rc=0
+    out=$("$P" "$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && grep -q -- "$want" <<<"$out"
+}
+check "unknown flag exits 2 naming it" misuse "--bogus" --bogus
+check "--port 70000 exits 2 naming --port" misuse "port" --port 70000
+check "--port abc exits 2 naming --port" misuse "port" --port abc
+check "--listen nowhere exits 2 naming --listen" misuse "--listen" --listen nowhere
+check "--max-body-bytes 0 exits 2" misuse "max-body-bytes" --max-body-bytes 0
+check "--log-level loud exits 2" misuse "--log-level" --log-level loud
+check "-X bad.property=1 exits 2 quoting librdkafka" misuse "bad.property" -X bad.property=1
+check "-X without = exits 2" misuse "expected key=value" -X novalue
+check "--help exits 0 and lists the flags" bash -c "'$P' --help | grep -q -- '--max-inflight'"
+check "--help mentions GO_APP_PORT" bash -c "'$P' --help | grep -q GO_APP_PORT"
+check "--version exits 0" bash -c "'$P' --version | grep -q 'kgw-producer 0'"
+
+# Kafka unreachable at startup: all brokers down before the producer starts.
+start_devcluster --brokers 3 --topic "cli-$RUN_ID:2"
+for b in 1 2 3; do dc_cmd broker down "$b" >/dev/null; done
+PORT=$(free_port)
+URL="http://127.0.0.1:$PORT"
+# The environment aliases of the Go gateway: BROKER and GO_APP_PORT.
+BROKER=$BOOTSTRAP GO_APP_PORT=$PORT start_bg producer "$P" --listen 127.0.0.1
+PRODUCER_PID=$LAST_PID
+check "starts with Kafka down (BROKER, GO_APP_PORT from the environment)" \
+    wait_until 20 curl -sf -o /dev/null "$URL/health"
+check_eq "/health is 200 while Kafka is down" 200 "$(http_status "$URL/health")"
+wait_until 10 grep -q "kafka unreachable" "$TMP/producer.err" || true
+check_eq "/ready is 503 while Kafka is down" 503 "$(http_status "$URL/ready")"
+check "/ready gives a reason" bash -c "curl -s '$URL/ready' | grep -q 'broker metadata unreachable'"
+check "/ready 503 carries Retry-After" bash -c "curl -s -D - -o /dev/null '$URL/ready' | grep -qi '^Retry-After: 1'"
+check "the startup line names the port" grep -q "listening address=127.0.0.1 port=$PORT" "$TMP/producer.err"
+check "process still alive" alive "$PRODUCER_PID"
+
+for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
+check "/ready turns 200 when Kafka comes back" wait_until 30 status_is "$URL/ready" 200
+r=$(post /produce "{\"topic\":\"cli-$RUN_ID\",\"payload\":{\"after\":\"recovery\"}}")
+check_eq "produce works after Kafka came back" 200 "$(status_of "$r")"
+
+# Port 0: the kernel picks a port and the startup line tells which.
+start_bg producer0 "$P" --brokers "$BOOTSTRAP" --listen 127.0.0.1 --port 0
+check "--port 0 prints the bound port" wait_until 10 grep -q "listening address=127.0.0.1 port=[1-9]" "$TMP/producer0.err"
+p0=$(sed -n 's/.*listening address=127.0.0.1 port=\([0-9]*\).*/\1/p' "$TMP/producer0.err")
+check_eq "--port 0 serves on the printed port" 200 "$(http_status "http://127.0.0.1:$p0/health")"
+
+term_wait "$PRODUCER_PID"
+check_eq "exits 0 on SIGTERM" 0 "$EXIT_CODE"
+finish
