@@ -472,6 +472,7 @@ mark() {
 }
 mb() { [ -n "$1" ] && calc "$1 / 1024" 1; }
 pct() { [ -n "$1" ] && echo "$1%"; }
+slash() { [ -n "$1" ] && echo "$1/$2"; }
 row() { printf '%-30s %12s %12s %8s %9s  %s\n' "$@"; }
 
 print_table() {
@@ -489,8 +490,8 @@ print_table() {
             ">= $([ "$c" = 8 ] && echo 40 || echo 60)%" \
             "$(mark "$r" '>=' "$([ "$c" = 8 ] && echo 40 || echo 60)")"
         v=$(median "p$c.kgw.p99")
-        row "produce ${c} conn p50/p99 ms" "${v:+$(median "p$c.kgw.p50")/$v}" \
-            "$(median "p$c.ceil.p50")/$(median "p$c.ceil.p99")" "" \
+        row "produce ${c} conn p50/p99 ms" "$(slash "$(median "p$c.kgw.p50")" "$v")" \
+            "$(slash "$(median "p$c.ceil.p50")" "$(median "p$c.ceil.p99")")" "" \
             "$([ "$c" = 64 ] && echo '<= 5 ms')" "$([ "$c" = 64 ] && mark "$v" '<=' 5)"
     done
     for c in p8 p64 batch; do
