@@ -7,8 +7,15 @@
 #   post PATH BODY [CTYPE]     POSTs BODY; prints "<status> <body>"
 #   body_of / status_of "<status> <body>"
 #   jget JSON EXPR             evaluates a Python expression on parsed JSON `j`
+#   term_wait PID              SIGTERM and wait; sets EXIT_CODE
+#   keepalive_load NAME URL TOPIC N CONNS [TIMEOUT]
+#                              N /produce requests ({"seq": i}) over CONNS
+#                              keep-alive connections, in the background
+#                              (tests/tools/producer_load.py); same output
+#                              files as load.sh's produce_load, so load_done,
+#                              answered_ge and produce_verify work on it
 
-# shellcheck disable=SC2034 # PORT, URL and PRODUCER_PID are for the caller.
+# shellcheck disable=SC2034,SC2120 # PORT, URL and PRODUCER_PID are for the caller; args optional.
 start_producer() {
     PORT=$(free_port)
     URL="http://127.0.0.1:$PORT"
@@ -36,13 +43,19 @@ jget() {
     python3 -c 'import json,sys; j=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"
 }
 
-# status_is URL CODE: true when URL answers CODE now (for wait_until).
-status_is() { [ "$(http_status "$1")" = "$2" ]; }
-
 # term_wait PID: SIGTERM, then wait (bounded by the runner's timeout) and set
 # EXIT_CODE. Not in a $(...) subshell: only this shell can wait for its child.
 term_wait() {
     EXIT_CODE=0
     kill -TERM "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || EXIT_CODE=$?
+}
+
+keepalive_load() {
+    local name=$1 url=$2 topic=$3 n=$4 conns=$5 timeout=${6:-40}
+    mkdir -p "$TMP/$name/resp"
+    python3 "$ROOT/tests/tools/producer_load.py" "$url" "$topic" "$n" "$conns" "$timeout" \
+        "$TMP/$name" >"$TMP/$name/load.out" 2>&1 &
+    LOAD_PID=$!
+    PIDS+=("$LOAD_PID")
 }
