@@ -32,10 +32,9 @@ static int parse(const char *s)
     return envelope_parse(&js, body, strlen(body), &b, &pe);
 }
 
-TestSuite(envelope, .init = setup, .fini = teardown);
-
 Test(envelope, single_record_fields)
 {
+    setup();
     cr_assert_eq(parse("{\"topic\":\"orders\",\"key\":\"k\\u00e9\",\"partition\":3,"
                        "\"headers\":{\"h1\":\"v1\",\"h\\u0032\":\"\"},"
                        "\"payload\":{ \"n\" : 12345678901234567890, \"d\": "
@@ -55,19 +54,23 @@ Test(envelope, single_record_fields)
     cr_expect_eq(b.headers[0].name_len, 2);
     cr_expect_eq(memcmp(b.headers[1].name, "h2", 2), 0);
     cr_expect_eq(b.headers[1].value_len, 0);
+    teardown();
 }
 
 Test(envelope, payload_string_keeps_its_quotes_and_escapes)
 {
+    setup();
     cr_assert_eq(parse("{\"topic\":\"t\",\"payload\":\"a\\\"b\"}"), 0);
     cr_expect_eq(b.records[0].value_len, 6);
     cr_expect_eq(memcmp(b.records[0].value, "\"a\\\"b\"", 6), 0);
     cr_expect_null(b.records[0].key);
     cr_expect_eq(b.records[0].partition, BATCH_PARTITION_ANY);
+    teardown();
 }
 
 Test(envelope, batch_of_messages)
 {
+    setup();
     cr_assert_eq(parse("{\"topic\":\"t\",\"messages\":[{\"payload\":1,\"key\":\"a\"},"
                        "{\"payload\":[1, 2],\"partition\":2,\"headers\":{\"x\":\"y\"}},"
                        "{\"payload\":null}]}"),
@@ -78,6 +81,7 @@ Test(envelope, batch_of_messages)
     cr_expect_eq(b.records[1].partition, 2);
     cr_expect_eq(b.records[1].hdr_count, 1);
     cr_expect_eq(b.records[2].value_len, 4);
+    teardown();
 }
 
 Test(envelope, rejects_bad_requests)
@@ -119,12 +123,15 @@ Test(envelope, rejects_bad_requests)
 
 Test(envelope, malformed_json_names_the_position)
 {
+    setup();
     cr_expect_eq(parse("{\"topic\":\"t\",}"), -1);
     cr_expect_str_eq(pe.msg, "malformed JSON at byte 13: expected a string key in object");
+    teardown();
 }
 
 Test(envelope, render_single_success_and_failure)
 {
+    setup();
     sbuf_t sb;
     cr_assert_eq(parse("{\"topic\":\"t\",\"payload\":1}"), 0);
     b.records[0].out_partition = 3;
@@ -138,10 +145,12 @@ Test(envelope, render_single_success_and_failure)
     cr_expect_eq(envelope_render(&b, &sb), 504);
     cr_expect(strstr(sb.buf, "\"kafka_error\":\"_MSG_TIMED_OUT\"") != NULL, "%s", sb.buf);
     sbuf_term(&sb);
+    teardown();
 }
 
 Test(envelope, render_batch_statuses)
 {
+    setup();
     sbuf_t sb;
     cr_assert_eq(parse("{\"topic\":\"t\",\"messages\":[{\"payload\":1},{\"payload\":2}]}"), 0);
     b.records[0].out_partition = 0;
@@ -158,4 +167,5 @@ Test(envelope, render_batch_statuses)
     b.records[0].err = b.records[1].err = 0;
     cr_expect_eq(envelope_render(&b, &sb), 200);
     sbuf_term(&sb);
+    teardown();
 }

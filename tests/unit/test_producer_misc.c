@@ -122,7 +122,7 @@ static int load(producer_config_t *cfg, char *err, size_t size, const char *cons
 {
     char *argv[32];
     int argc = 0;
-    for (; args[argc] && argc < 31; argc++)
+    for (; argc < 31 && args[argc]; argc++)
         argv[argc] = strdup(args[argc]);
     argv[argc] = NULL;
     memset(cfg, 0, sizeof(*cfg));

@@ -32,10 +32,9 @@ static int parse(restproxy_format_t fmt, int32_t part, const char *s)
     return restproxy_parse(&js, body, strlen(body), fmt, "t", part, &b, &pe);
 }
 
-TestSuite(restproxy, .init = setup, .fini = teardown);
-
 Test(restproxy, content_types)
 {
+    setup();
     static const struct {
         const char *ct;
         restproxy_format_t fmt;
@@ -54,10 +53,12 @@ Test(restproxy, content_types)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         cr_expect_eq(restproxy_format(cases[i].ct), cases[i].fmt, "%s",
                      cases[i].ct ? cases[i].ct : "NULL");
+    teardown();
 }
 
 Test(restproxy, routes)
 {
+    setup();
     const char *t;
     size_t n;
     int32_t p;
@@ -71,10 +72,12 @@ Test(restproxy, routes)
     cr_expect_eq(restproxy_route("/topics/orders/partitions/-1", &t, &n, &p), -2);
     cr_expect_eq(restproxy_route("/topics/", &t, &n, &p), -1);
     cr_expect_eq(restproxy_route("/topics/orders/other", &t, &n, &p), -1);
+    teardown();
 }
 
 Test(restproxy, json_records)
 {
+    setup();
     cr_assert_eq(parse(RESTPROXY_JSON, -1,
                        "{\"records\":[{\"key\":\"k\",\"value\":{\"a\": 1.50},\"partition\":1},"
                        "{\"value\":12345678901234567890,\"timestamp\":1700000000000,"
@@ -92,10 +95,12 @@ Test(restproxy, json_records)
     cr_expect_eq(b.headers[0].value[0], 'v');
     cr_expect_null(b.records[2].key);
     cr_expect_null(b.records[2].value, "a missing value is a null value");
+    teardown();
 }
 
 Test(restproxy, binary_records_and_path_partition)
 {
+    setup();
     cr_assert_eq(parse(RESTPROXY_BINARY, 5,
                        "{\"records\":[{\"key\":\"eHl6\",\"value\":\"aGVsbG8=\",\"partition\":1}]}"),
                  0, "%s", pe.msg);
@@ -104,6 +109,7 @@ Test(restproxy, binary_records_and_path_partition)
     cr_expect_eq(b.records[0].value_len, 5);
     cr_expect_eq(memcmp(b.records[0].value, "hello", 5), 0);
     cr_expect_eq(b.records[0].partition, 5, "the path's partition wins");
+    teardown();
 }
 
 Test(restproxy, rejects_bad_requests)
@@ -142,6 +148,7 @@ Test(restproxy, rejects_bad_requests)
 
 Test(restproxy, render)
 {
+    setup();
     sbuf_t sb;
     cr_assert_eq(parse(RESTPROXY_JSON, -1, "{\"records\":[{\"value\":1},{\"value\":2}]}"), 0);
     b.records[0].out_partition = 2;
@@ -162,4 +169,5 @@ Test(restproxy, render)
     cr_expect_eq(restproxy_render(&b, &sb), 404);
     cr_expect(strstr(sb.buf, "\"error_code\":40402") != NULL, "%s", sb.buf);
     sbuf_term(&sb);
+    teardown();
 }
