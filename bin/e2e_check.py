@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks an end-to-end run of kgw (used by bin/e2e.sh).
 
-Inputs: the producer's responses (one JSON per line: the /produce answers),
+Inputs: the producer's responses (a directory of <seq>.json /produce answers),
 the records read back from Kafka (kcat lines "partition offset seq"), and the
 receiver's request log (JSONL, one object per request received, with the
 status it answered and the request body). Prints a summary table and
@@ -10,6 +10,7 @@ order violation, 0 otherwise.
 """
 import argparse
 import json
+import os
 import sys
 from collections import defaultdict
 
@@ -30,17 +31,22 @@ def load_jsonl(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sent", type=int, required=True)
-    ap.add_argument("--responses", required=True, help="file: one /produce answer per line")
+    ap.add_argument("--responses", required=True, help="directory: <seq>.json, each /produce answer")
     ap.add_argument("--kafka", required=True, help="file: 'partition offset value' per record")
     ap.add_argument("--received", required=True, help="receiver JSONL log")
     ap.add_argument("--dead-lettered", type=int, default=0)
     ap.add_argument("--elapsed", type=float, default=0.0)
     a = ap.parse_args()
 
-    acked = {}
-    for r in load_jsonl(a.responses):
-        if r.get("success") and "offset" in r:
-            acked[(r["partition"], r["offset"])] = True
+    acked_seqs = set()
+    for seq in range(a.sent):
+        try:
+            with open(os.path.join(a.responses, "%d.json" % seq), encoding="utf-8") as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(r, dict) and r.get("success") is True and "offset" in r:
+            acked_seqs.add(seq)
 
     in_kafka = {}
     with open(a.kafka, encoding="utf-8") as f:
@@ -64,7 +70,7 @@ def main():
         if not 200 <= status < 300:
             retried += 1
             continue
-        body = req.get("json") or {}
+        body = req.get("body") or {}
         if isinstance(body, str):
             try:
                 body = json.loads(body)
@@ -84,13 +90,13 @@ def main():
                 order_errors.append((p, o, last_new[p]))
             last_new[p] = max(o, last_new.get(p, -1))
 
-    lost_kafka = [s for s in range(a.sent) if s not in in_kafka]
+    lost_kafka = [s for s in range(a.sent) if s not in in_kafka and s in acked_seqs]
     lost_delivery = [s for s in range(a.sent) if s in in_kafka and s not in delivered]
     dups = sum(n - 1 for n in delivered.values() if n > 1)
 
     rows = [
         ("sent", a.sent),
-        ("acknowledged", len(acked)),
+        ("acknowledged", len(acked_seqs)),
         ("in Kafka", len(in_kafka)),
         ("delivered", len([s for s in delivered if s < a.sent])),
         ("duplicates", dups),
@@ -109,10 +115,10 @@ def main():
         print("LOST at the receiver: seq %d (partition %d offset %d)" % (s, p, o))
     for p, o, prev in order_errors[:20]:
         print("ORDER: partition %s offset %s delivered after offset %s" % (p, o, prev))
-    bad = len(acked) != a.sent or lost_kafka or lost_delivery or order_errors
+    bad = len(acked_seqs) != a.sent or lost_kafka or lost_delivery or order_errors
     if bad:
         print("FAIL: %d not acknowledged, %d lost in Kafka, %d lost at the receiver, "
-              "%d order violations" % (a.sent - len(acked), len(lost_kafka),
+              "%d order violations" % (a.sent - len(acked_seqs), len(lost_kafka),
                                        len(lost_delivery), len(order_errors)))
         return 1
     print("PASS: every message reached the receiver at least once, in partition order")

@@ -20,14 +20,17 @@ produce_load() {
     local name=$1 url=$2 topic=$3 n=$4 parallel=$5 max_time=${6:-40} i
     mkdir -p "$TMP/$name/resp"
     for ((i = 0; i < n; i++)); do
+        # "next" only between entries: a trailing one is an empty operation
+        # that makes curl abort the transfers still running.
+        [ "$i" -eq 0 ] || echo next
         printf 'url = "%s/produce"\nheader = "Content-Type: application/json"\n' "$url"
         printf 'data = "{\\"topic\\":\\"%s\\",\\"key\\":\\"k%d\\",\\"payload\\":{\\"seq\\":%d}}"\n' \
             "$topic" $((i % 97)) "$i"
-        printf 'output = "%s/resp/%d.json"\nnext\n' "$TMP/$name" "$i"
+        # Per-request options: curl resets them at every "next".
+        printf 'output = "%s/resp/%d.json"\nmax-time = %s\nsilent\n' "$TMP/$name" "$i" "$max_time"
+        printf 'write-out = "%%{filename_effective} %%{http_code} %%{time_total}\\n"\n'
     done >"$TMP/$name/curl.conf"
-    curl -s --parallel --parallel-max "$parallel" --max-time "$max_time" \
-        -w '%{filename_effective} %{http_code} %{time_total}\n' \
-        -K "$TMP/$name/curl.conf" >"$TMP/$name/statuses" 2>"$TMP/$name/curl.err" &
+    curl -s --parallel --parallel-max "$parallel" -K "$TMP/$name/curl.conf" >"$TMP/$name/statuses" 2>"$TMP/$name/curl.err" &
     LOAD_PID=$!
     PIDS+=("$LOAD_PID")
 }
