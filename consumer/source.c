@@ -49,6 +49,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             rerr = rd_kafka_assign(rk, parts);
+        /* librdkafka keeps an application pause on the partition object
+         * across assignments: one paused (buffer full) before a rebalance
+         * would never fetch again. A new assignment starts unpaused. */
+        rd_kafka_resume_partitions(rk, parts);
     } else {
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             KGW_ERROR("rebalance failed error=\"%s\"", rd_kafka_err2str(err));
