@@ -169,6 +169,16 @@ static void add_kafka_error(sbuf_t *sb, int err)
     sbuf_addf(sb, ",\"kafka_error\":\"%s\"", rd_kafka_err2name((rd_kafka_resp_err_t)err));
 }
 
+/* librdkafka reports no offset (-1001) when the broker acknowledged a retry
+ * as a duplicate: the record is in Kafka, its offset unknown. */
+static void add_offset(sbuf_t *sb, int64_t offset)
+{
+    if (offset < 0)
+        sbuf_adds(sb, "null");
+    else
+        sbuf_addf(sb, "%" PRId64, offset);
+}
+
 int envelope_render(const batch_t *b, sbuf_t *sb)
 {
     size_t failed = batch_failed(b);
@@ -186,9 +196,9 @@ int envelope_render(const batch_t *b, sbuf_t *sb)
             sbuf_adds(sb, ",");
             add_kafka_error(sb, r->err);
         } else {
-            sbuf_addf(sb,
-                      ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"message\":\"delivered\"",
-                      r->out_partition, r->out_offset);
+            sbuf_addf(sb, ",\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            add_offset(sb, r->out_offset);
+            sbuf_adds(sb, ",\"message\":\"delivered\"");
         }
         sbuf_adds(sb, "}");
         return status;
@@ -203,8 +213,9 @@ int envelope_render(const batch_t *b, sbuf_t *sb)
             add_kafka_error(sb, r->err);
             sbuf_adds(sb, "}");
         } else {
-            sbuf_addf(sb, "{\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}", r->out_partition,
-                      r->out_offset);
+            sbuf_addf(sb, "{\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            add_offset(sb, r->out_offset);
+            sbuf_adds(sb, "}");
         }
     }
     sbuf_addf(sb, "],\"delivered\":%zu,\"failed\":%zu}", b->count - failed, failed);

@@ -51,7 +51,7 @@ verify down 1500 "down-$RUN_ID" 1400
 
 # 3. Injected transient produce errors, retried inside librdkafka.
 check "inject NOT_LEADER_FOR_PARTITION x5" dc_cmd errors push Produce 5 NOT_LEADER_FOR_PARTITION
-check "inject NOT_ENOUGH_REPLICAS x3" dc_cmd errors push Produce 3 NOT_ENOUGH_REPLICAS,NOT_ENOUGH_REPLICAS,NOT_ENOUGH_REPLICAS
+check "inject NOT_LEADER_FOR_PARTITION x3 more" dc_cmd errors push Produce 3 NOT_LEADER_FOR_PARTITION
 keepalive_load inj "$URL" "inj-$RUN_ID" 1000 32 40
 check "load with injected errors finishes within 60 s" wait_until 60 load_done
 verify inj 1000 "inj-$RUN_ID" all
