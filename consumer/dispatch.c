@@ -121,8 +121,9 @@ static void unlink_part(part_t **list, part_t *p)
 
 static void update_hw(dispatch_t *d)
 {
-    size_t n = d->nparts ? d->nparts : 1;
-    d->hw = (size_t)d->cfg->max_buffered / n;
+    /* Per partition: a pause costs a fetch round trip when it ends, so the
+     * bound must be large enough that pauses stay rare at full speed. */
+    d->hw = (size_t)d->cfg->max_buffered;
     if (d->hw < 2)
         d->hw = 2;
 }

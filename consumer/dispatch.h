@@ -9,7 +9,7 @@
  *     retry (408/429/5xx/transport): again, now or after a backoff
  *     stop: nothing more starts; what is safe is committed; exit status 1
  *
- * A partition whose buffered records reach its share of -max-buffered is
+ * A partition whose buffered records reach -max-buffered is
  * paused and resumed when half drained. On revoke, a partition's queued
  * records are dropped, its in-flight results will be ignored, and what is
  * done is committed before it is given up. On SIGINT/SIGTERM (or

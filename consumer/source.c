@@ -155,8 +155,15 @@ static void serve(source_t *src)
     for (int i = 0; i < SERVE_BATCH && !src->closed; i++) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(src->rk, 0);
         if (!rkm) {
-            uv_idle_stop(&src->idle);
-            return;
+            /* A zero-timeout poll that served an event (a log line, a
+             * rebalance, an outdated fetch) returns NULL with records still
+             * queued, and the pipe is written only when the queue turns
+             * non-empty: keep serving until it really is empty. */
+            if (rd_kafka_queue_length(src->rkqu) == 0) {
+                uv_idle_stop(&src->idle);
+                return;
+            }
+            continue;
         }
         if (rkm->err) {
             /* Not a record: librdkafka retries on its own; say so once per event. */

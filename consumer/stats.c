@@ -176,10 +176,10 @@ void stats_log_progress(stats_t *st, double elapsed_s)
     double rate = elapsed_s > 0 ? (double)(delivered - st->last_delivered) / elapsed_s : 0;
     st->last_delivered = delivered;
     KGW_INFO("stats delivered=%llu retried=%llu failed=%llu dead_lettered=%llu skipped=%llu "
-             "rate=%.1f/s lag=%lld in_flight=%zu buffered=%zu",
+             "rate=%.1f/s lag=%lld in_flight=%zu buffered=%zu pauses=%llu",
              (unsigned long long)delivered, (unsigned long long)st->counters[STAT_RETRIED],
              (unsigned long long)st->counters[STAT_FAILED],
              (unsigned long long)st->counters[STAT_DEAD_LETTERED],
              (unsigned long long)st->counters[STAT_SKIPPED], rate, (long long)st->lag,
-             st->in_flight, st->buffered);
+             st->in_flight, st->buffered, (unsigned long long)st->counters[STAT_PAUSES]);
 }

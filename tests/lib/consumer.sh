@@ -12,6 +12,8 @@
 #   end_sum TOPIC                                sum of high watermarks (records in the topic)
 #   peak_rss_kb PID                              VmHWM of a live process
 
+# Variables set here (RECV_*, CONSUMER_PID) are read by the sourcing script.
+# shellcheck disable=SC2034
 RECEIVER=${RECEIVER:-$ROOT/tests/tools/receiver.py}
 CONSUMER=${CONSUMER:-$BUILD/kgw-consumer}
 
@@ -33,6 +35,7 @@ start_consumer() {
     local name=$1
     shift
     start_bg "$name" "$CONSUMER" -broker "$BOOTSTRAP" -target-url "$RECV_URL" "$@"
+    # shellcheck disable=SC2034
     CONSUMER_PID=$LAST_PID
 }
 
