@@ -64,7 +64,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS        = $(PKG_LIBS) -lm
 
 # --- common/: build/libkgw.a -------------------------------------------------
-COMMON_SRCS := common/kgw_log.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c
+COMMON_SRCS := common/kgw_log.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c \
+               common/kgw_security.c
 COMMON_OBJS  = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBKGW      := $(BUILD)/libkgw.a
 
@@ -73,7 +74,8 @@ BINS        :=
 UNIT_TESTS  :=
 TOOLS       :=
 COMMON_UNIT_SRCS := tests/unit/test_kgw_log.c tests/unit/test_kgw_config.c \
-                    tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c
+                    tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c \
+                    tests/unit/test_kgw_security.c
 
 -include common/module.mk
 include devcluster/module.mk
