@@ -1,6 +1,13 @@
 /*
  * errmap: see errmap.h. Kafka's two failure points (an enqueue refused by
  * rd_kafka_producev() and a failed delivery report) share this table.
+ *
+ * A 4xx here means the request named something that is not there (topic,
+ * partition) or is too large; request validation (400) happens before Kafka,
+ * so a Kafka error never answers 400. Anything Kafka refused after
+ * librdkafka's retries (INVALID_RECORD, TOPIC_AUTHORIZATION_FAILED for the
+ * gateway's own principal, ...) is the server's failure: 500, named in the
+ * answer's kafka_error.
  */
 #include "producer/errmap.h"
 
@@ -18,8 +25,6 @@ static const struct {
     {RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, 404, 0},
     {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 413, 0},
     {RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, 413, 0},
-    {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 403, 0},
-    {RD_KAFKA_RESP_ERR_INVALID_RECORD, 400, 0},
     {RD_KAFKA_RESP_ERR__PURGE_QUEUE, 503, 1},
     {RD_KAFKA_RESP_ERR__PURGE_INFLIGHT, 503, 1},
     {RD_KAFKA_RESP_ERR__TRANSPORT, 500, 1},

@@ -10,7 +10,8 @@
 /*
  * HTTP status for a failed enqueue or delivery: 503 for backpressure
  * (__QUEUE_FULL), 504 for timeouts, 404 for unknown topics and partitions,
- * 413 for oversized records, 500 otherwise.
+ * 413 for oversized records, 500 otherwise (never 400: that is for request
+ * validation, which happens before Kafka).
  */
 int errmap_http_status(rd_kafka_resp_err_t err);
 

@@ -234,10 +234,14 @@ int restproxy_render(const batch_t *b, sbuf_t *sb)
         if (i)
             sbuf_adds(sb, ",");
         if (!r->err) {
-            sbuf_addf(sb,
-                      "{\"partition\":%" PRId32 ",\"offset\":%" PRId64
-                      ",\"error_code\":null,\"error\":null}",
-                      r->out_partition, r->out_offset);
+            /* librdkafka reports no offset (-1001) when the broker
+             * acknowledged a retry as a duplicate: delivered, offset unknown. */
+            sbuf_addf(sb, "{\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            if (r->out_offset < 0)
+                sbuf_adds(sb, "null");
+            else
+                sbuf_addf(sb, "%" PRId64, r->out_offset);
+            sbuf_adds(sb, ",\"error_code\":null,\"error\":null}");
             continue;
         }
         const char *msg = rd_kafka_err2str((rd_kafka_resp_err_t)r->err);

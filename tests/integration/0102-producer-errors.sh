@@ -142,6 +142,14 @@ m=$(curl -s "$URL/metrics")
 check "metrics count produce errors by name" grep -q 'kgw_producer_produce_errors_total{error="_MSG_TIMED_OUT"} 3' <<<"$m"
 for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
 
+# A record Kafka refuses (non-retriable INVALID_RECORD) is a delivery failure:
+# 500 naming the error, never 400 (that is for request validation).
+URL=$MAIN_URL
+check "devcluster: inject INVALID_RECORD" dc_cmd errors push Produce 1 INVALID_RECORD
+r=$(post /produce "{\"topic\":\"$T\",\"payload\":\"refused\"}")
+check_eq "injected INVALID_RECORD -> 500" 500 "$(status_of "$r")"
+check "500 names INVALID_RECORD" grep -q '"kafka_error":"INVALID_RECORD"' <<<"$r"
+
 check_eq "/health still 200 after all of that" 200 "$(http_status "$MAIN_URL/health")"
 check "first producer still alive" alive "${PIDS[1]}"
 finish

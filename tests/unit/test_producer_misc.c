@@ -26,6 +26,10 @@ Test(errmap, statuses_and_rest_codes)
         {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 413, 50002},
         {RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 500, 50003},
         {RD_KAFKA_RESP_ERR__FATAL, 500, 50002},
+        /* Kafka refusing a record is a delivery failure, never a 400. */
+        {RD_KAFKA_RESP_ERR_INVALID_RECORD, 500, 50002},
+        {RD_KAFKA_RESP_ERR_INVALID_MSG, 500, 50002},
+        {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 500, 50002},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cr_expect_eq(errmap_http_status(cases[i].err), cases[i].status, "%s",

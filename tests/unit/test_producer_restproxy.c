@@ -169,5 +169,12 @@ Test(restproxy, render)
     cr_expect_eq(restproxy_render(&b, &sb), 404);
     cr_expect(strstr(sb.buf, "\"error_code\":40402") != NULL, "%s", sb.buf);
     sbuf_term(&sb);
+    /* Delivered without an offset (librdkafka's duplicate-sequence case). */
+    b.records[0].err = b.records[1].err = 0;
+    b.records[0].out_offset = RD_KAFKA_OFFSET_INVALID;
+    cr_expect_eq(restproxy_render(&b, &sb), 200);
+    cr_expect(strstr(sb.buf, "{\"partition\":2,\"offset\":null,\"error_code\":null,") != NULL, "%s",
+              sb.buf);
+    sbuf_term(&sb);
     teardown();
 }
