@@ -11,6 +11,10 @@
 #include <stddef.h>
 
 #include "common/kgw_config.h"
+#include "common/kgw_security.h"
+
+/* The signing secret comes from a file or this variable, never a flag. */
+#define CONSUMER_SIGNING_SECRET_ENV "KGW_SIGNING_SECRET"
 
 typedef enum {
     ORDERING_PARTITION = 0, /* one delivery at a time per partition */
@@ -49,6 +53,10 @@ typedef struct consumer_config {
     long commit_interval_ms;
     char *log_level;
     char *log_format;
+    kgw_security_t security;   /* Kafka TLS/SASL (--kafka-*) */
+    char *signing_secret_file; /* Standard Webhooks secret; or env */
+    char *ca_file;             /* CA bundle to verify the target */
+    int insecure;              /* no TLS verification of the target */
 
     /* Derived by cli_parse() after validation. */
     ordering_t ordering;

@@ -55,11 +55,12 @@ deadletter_t *deadletter_new(uv_loop_t *loop, const consumer_config_t *cfg,
         "client.id", "kgw-consumer-dlq", "acks", "all", "enable.idempotence",
         "true",      "linger.ms",        "5",    NULL,
     };
-    /* -X applies to the consumer; consumer-only keys would make the producer
-     * warn, so the dead-letter producer takes only kgw's defaults and the
-     * brokers. */
+    /* -X applies to the consumer only (consumer-only keys would make the
+     * producer warn); the dead-letter producer takes kgw's defaults, the
+     * brokers and the --kafka-* security flags, which the cluster needs
+     * from both. */
     conf = kgw_kafka_conf_new(cfg->brokers, defaults, NULL, errstr, errstr_size);
-    if (!conf)
+    if (!conf || kgw_security_apply(&cfg->security, conf, errstr, errstr_size))
         goto fail;
     rd_kafka_conf_set_opaque(conf, dl);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);

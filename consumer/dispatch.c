@@ -28,6 +28,12 @@
 
 /* Grace beyond -timeout for the last dead-letter reports at shutdown. */
 #define SHUTDOWN_GRACE_MS 5000
+/* How long the final commit is retried while the group rebalances. */
+#define FINAL_COMMIT_MS 8000
+/* Pause between final commit attempts, serving the group's events. */
+#define FINAL_COMMIT_RETRY_MS 100
+/* Longest wait for a rebalance to complete before periodic commits resume. */
+#define COMMIT_HOLD_MS 10000
 
 typedef struct part {
     char *topic;
@@ -39,6 +45,19 @@ typedef struct part {
     int revoked;
     struct part *next;
 } part_t;
+
+/*
+ * A position we reached on a partition we no longer own, whose commit failed
+ * (the group was rebalancing). Every record before it was processed by us, so
+ * committing it, or starting there when the partition comes back, can only
+ * save redeliveries, never skip a record.
+ */
+typedef struct orphan {
+    char *topic;
+    int32_t partition;
+    int64_t pos;
+    struct orphan *next;
+} orphan_t;
 
 typedef struct rec {
     lanes_item_t item;
@@ -68,7 +87,9 @@ struct dispatch {
     part_t *zombies; /* revoked, still referenced by a delivery */
     size_t nparts;
     part_t *last_part; /* lookup cache */
-    size_t hw;         /* per-partition pause threshold */
+    orphan_t *orphans;
+    uint64_t commit_hold_until_ms; /* periodic commits wait while the group rebalances */
+    size_t hw;                     /* per-partition pause threshold */
     delivery_t *slots;
     delivery_t *free_slots;
     size_t active;
@@ -88,6 +109,7 @@ struct dispatch {
 };
 
 static void pump(dispatch_t *d);
+static void commit_now(dispatch_t *d);
 static void begin_shutdown(dispatch_t *d, int exit_code);
 static void attempt(delivery_t *dv);
 
@@ -128,13 +150,66 @@ static void update_hw(dispatch_t *d)
         d->hw = 2;
 }
 
-static void assign_cb(const rd_kafka_topic_partition_list_t *parts, void *opaque)
+/* --- orphans ----------------------------------------------------------------- */
+
+static orphan_t **orphan_find(dispatch_t *d, const char *topic, int32_t partition)
+{
+    orphan_t **op = &d->orphans;
+    while (*op && ((*op)->partition != partition || strcmp((*op)->topic, topic)))
+        op = &(*op)->next;
+    return op;
+}
+
+static void orphan_remove(orphan_t **op)
+{
+    orphan_t *o = *op;
+    *op = o->next;
+    free(o->topic);
+    free(o);
+}
+
+static void orphan_add(dispatch_t *d, const char *topic, int32_t partition, int64_t pos)
+{
+    orphan_t **op = orphan_find(d, topic, partition);
+    if (*op) {
+        if (pos > (*op)->pos)
+            (*op)->pos = pos;
+        return;
+    }
+    orphan_t *o = calloc(1, sizeof(*o));
+    if (!o || !(o->topic = strdup(topic))) {
+        free(o); /* only costs redeliveries */
+        return;
+    }
+    o->partition = partition;
+    o->pos = pos;
+    o->next = d->orphans;
+    d->orphans = o;
+}
+
+/* --- partitions -------------------------------------------------------------- */
+
+static void assign_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     dispatch_t *d = opaque;
+    /* A rebalance completed: the group takes commits again. */
+    d->commit_hold_until_ms = 0;
     for (int i = 0; i < parts->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
         if (part_find(d, tp->topic, tp->partition))
             continue;
+        /* Back to us before our last position there was committed: go on
+         * from it rather than redeliver from the committed offset. */
+        orphan_t **op = orphan_find(d, tp->topic, tp->partition);
+        int64_t resume = -1;
+        if (*op) {
+            resume = (*op)->pos;
+            orphan_remove(op);
+            tp->offset = resume;
+            KGW_INFO("resuming where we were topic=%s partition=%d offset=%" PRId64
+                     " (its commit had failed)",
+                     tp->topic, (int)tp->partition, resume);
+        }
         part_t *p = calloc(1, sizeof(*p));
         if (!p || !(p->topic = strdup(tp->topic))) {
             free(p);
@@ -146,11 +221,14 @@ static void assign_cb(const rd_kafka_topic_partition_list_t *parts, void *opaque
         p->partition = tp->partition;
         p->committed = -1;
         offsets_init(&p->offs);
+        if (resume >= 0)
+            offsets_seed(&p->offs, resume);
         p->next = d->parts;
         d->parts = p;
         d->nparts++;
     }
     update_hw(d);
+    commit_now(d);
 }
 
 static void drop_rec_cb(lanes_item_t *item, void *opaque)
@@ -164,6 +242,11 @@ static void drop_rec_cb(lanes_item_t *item, void *opaque)
 static void revoke_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     dispatch_t *d = opaque;
+    d->commit_hold_until_ms = 0;
+    /* The group has just settled: the moment a commit is surely taken. All
+     * partitions, not only those leaving: the kept ones' progress is lost
+     * too if this member stops during the next rebalance. */
+    commit_now(d);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         part_t *p = part_find(d, tp->topic, tp->partition);
@@ -171,8 +254,11 @@ static void revoke_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
         if (!p)
             continue;
         tp->offset = offsets_committable(&p->offs);
-        if (tp->offset < 0)
+        if (tp->offset < 0 || tp->offset <= p->committed)
             tp->offset = RD_KAFKA_OFFSET_INVALID;
+        else
+            /* Until commit_cb hears that the commit on revoke succeeded. */
+            orphan_add(d, p->topic, p->partition, tp->offset);
         lanes_drop_group(d->lanes, (uintptr_t)p, drop_rec_cb, d);
         if (p->inflight)
             KGW_INFO("revoked with deliveries in flight topic=%s partition=%d in_flight=%zu "
@@ -203,6 +289,8 @@ static rd_kafka_topic_partition_list_t *commit_list(dispatch_t *d, int all)
         if (pos >= 0 && (all || pos > p->committed))
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = pos;
     }
+    for (orphan_t *o = d->orphans; o; o = o->next)
+        rd_kafka_topic_partition_list_add(l, o->topic, o->partition)->offset = o->pos;
     return l;
 }
 
@@ -214,17 +302,44 @@ static void commit_cb(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_li
         return;
     if (err) {
         stats_inc(d->stats, STAT_COMMIT_ERRORS);
-        KGW_WARN("commit failed error=\"%s\" (retried at the next interval)",
-                 rd_kafka_err2str(err));
+        if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+            err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION) {
+            /* librdkafka before 2.10 takes an OffsetCommit answered
+             * ILLEGAL_GENERATION (sent while its JoinGroup was pending) as
+             * the assignment lost, and revokes everything (librdkafka
+             * #4059): send no more until the rebalance completes. */
+            d->commit_hold_until_ms = uv_now(d->loop) + COMMIT_HOLD_MS;
+            KGW_INFO("commit refused while the group rebalances error=\"%s\" (retried when "
+                     "it completes)",
+                     rd_kafka_err2str(err));
+        } else {
+            KGW_WARN("commit failed error=\"%s\" (retried at the next interval)",
+                     rd_kafka_err2str(err));
+        }
         return;
     }
     stats_inc(d->stats, STAT_COMMITS);
     for (int i = 0; offsets && i < offsets->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+        orphan_t **op = orphan_find(d, tp->topic, tp->partition);
+        if (*op && !tp->err && tp->offset >= (*op)->pos)
+            orphan_remove(op);
         part_t *p = part_find(d, tp->topic, tp->partition);
         if (p && !tp->err && tp->offset > p->committed)
             p->committed = tp->offset;
     }
+}
+
+/* Commits every partition's progress synchronously (inside a rebalance
+ * callback, where the group is known to take it). */
+static void commit_now(dispatch_t *d)
+{
+    if (source_assignment_lost(d->src))
+        return;
+    rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
+    if (l->cnt)
+        commit_cb(source_commit(d->src, l, 0), l, d);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* --- records in ---------------------------------------------------------------- */
@@ -570,6 +685,9 @@ static size_t total_buffered(dispatch_t *d)
 static void commit_timer_cb(uv_timer_t *handle)
 {
     dispatch_t *d = handle->data;
+    stats_set_gauges(d->stats, d->active, total_buffered(d), total_lag(d));
+    if (d->commit_hold_until_ms > uv_now(d->loop))
+        return;
     rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
     if (l->cnt) {
         rd_kafka_resp_err_t err = source_commit(d->src, l, 1);
@@ -577,7 +695,6 @@ static void commit_timer_cb(uv_timer_t *handle)
             KGW_WARN("commit failed error=\"%s\"", rd_kafka_err2str(err));
     }
     rd_kafka_topic_partition_list_destroy(l);
-    stats_set_gauges(d->stats, d->active, total_buffered(d), total_lag(d));
 }
 
 static void stats_timer_cb(uv_timer_t *handle)
@@ -589,18 +706,56 @@ static void stats_timer_cb(uv_timer_t *handle)
     d->stats_last_ms = now;
 }
 
+/*
+ * Commits what is done before leaving. A broker refuses commits while the
+ * group rebalances (REBALANCE_IN_PROGRESS, or ILLEGAL_GENERATION once the
+ * generation moved on; librdkafka's mock refuses them for its whole join
+ * phase), and a member told to stop then would hand everything done since
+ * its last commit to the next owner. So the commit is retried, serving the
+ * group's events in between so the rebalance completes (a cooperative
+ * member keeps its partitions through it; any revoked meanwhile are
+ * committed by revoke_cb and leave the list), for up to FINAL_COMMIT_MS.
+ */
+static void final_commit(dispatch_t *d)
+{
+    uint64_t deadline = uv_hrtime() + (uint64_t)FINAL_COMMIT_MS * 1000000u;
+    int tries = 0;
+    for (;;) {
+        /* A commit sent while this member's JoinGroup is pending waits
+         * behind it and comes back ILLEGAL_GENERATION; a rebalance callback
+         * commits and clears the hold, so wait for one when a rebalance is
+         * known to be under way. */
+        while (d->commit_hold_until_ms > uv_now(d->loop) && uv_hrtime() < deadline) {
+            source_wait(d->src, FINAL_COMMIT_RETRY_MS);
+            uv_update_time(d->loop);
+        }
+        rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
+        int n = l->cnt;
+        rd_kafka_resp_err_t err = n ? source_commit(d->src, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (n)
+            commit_cb(err, l, d);
+        rd_kafka_topic_partition_list_destroy(l);
+        tries++;
+        if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            KGW_INFO("final commit partitions=%d processed=%" PRIu64 " attempts=%d", n,
+                     d->processed, tries);
+            return;
+        }
+        if (uv_hrtime() >= deadline) {
+            KGW_WARN("final commit failed error=\"%s\" attempts=%d (redelivered on restart)",
+                     rd_kafka_err2str(err), tries);
+            return;
+        }
+        if (d->commit_hold_until_ms <= uv_now(d->loop))
+            source_wait(d->src, FINAL_COMMIT_RETRY_MS);
+    }
+}
+
 static void finish(dispatch_t *d)
 {
     if (d->finished)
         return;
-    rd_kafka_topic_partition_list_t *l = commit_list(d, 1);
-    int n = l->cnt;
-    rd_kafka_resp_err_t err = source_commit(d->src, l, 0);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        KGW_WARN("final commit failed error=\"%s\"", rd_kafka_err2str(err));
-    else
-        KGW_INFO("final commit partitions=%d processed=%" PRIu64, n, d->processed);
+    final_commit(d);
     d->finished = 1;
     for (size_t i = 0; i < (size_t)d->cfg->workers; i++)
         uv_timer_stop(&d->slots[i].timer);
@@ -745,6 +900,10 @@ int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
     }
     if (source_start(d->src, errstr, errstr_size))
         return -1;
+    if (d->cfg->insecure)
+        KGW_WARN("TLS verification of the target is OFF (--insecure): anyone on the path can "
+                 "read and change the records sent to target=%s",
+                 d->cfg->target_url);
     KGW_INFO("started group=%s target=%s workers=%ld ordering=%s rate=%g on_failure=%s",
              d->cfg->group, d->cfg->target_url, d->cfg->workers, d->cfg->ordering_name,
              d->cfg->rate_per_s,
@@ -786,6 +945,8 @@ void dispatch_destroy(dispatch_t *d)
         part_free(p);
         p = next;
     }
+    while (d->orphans)
+        orphan_remove(&d->orphans);
     sink_destroy(d->sink);
     deadletter_destroy(d->dl);
     source_destroy(d->src);

@@ -1,19 +1,24 @@
 # kgw-consumer: Kafka -> webhook forwarder (consumer/), its unit tests and test tools.
 CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/lanes.c \
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
-                 consumer/deadletter.c consumer/dispatch.c
+                 consumer/deadletter.c consumer/dispatch.c \
+                 consumer/signature.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
-                      tests/unit/test_consumer_policy.c
+                      tests/unit/test_consumer_policy.c \
+                      tests/unit/test_consumer_signature.c
+
+# HMAC-SHA256 for webhook signatures (consumer/signature.c).
+CONSUMER_LIBS := $(shell pkg-config --libs gnutls)
 
 BINS += $(BUILD)/kgw-consumer
 $(BUILD)/kgw-consumer: $(BUILD)/consumer/main.o $(CONSUMER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CONSUMER_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/unit-consumer
 $(BUILD)/tests/unit-consumer: $(CONSUMER_UNIT_SRCS:%.c=$(BUILD)/%.o) $(CONSUMER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs criterion)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CONSUMER_LIBS) $(shell pkg-config --libs criterion)
 
 # consumer_committed: prints a group's committed offsets (rd_kafka_committed).
 TOOLS += $(BUILD)/tests/consumer_committed

@@ -29,6 +29,14 @@ void offsets_reset(offsets_t *o)
     o->next = -1;
 }
 
+int offsets_seed(offsets_t *o, int64_t next)
+{
+    if (o->count || next < 0)
+        return -1;
+    o->next = next;
+    return 0;
+}
+
 #define AT(o, i) (((o)->head + (i)) & ((o)->cap - 1))
 
 static int grow(offsets_t *o)

@@ -49,6 +49,10 @@ int64_t offsets_committable(const offsets_t *o);
 /* Records tracked and not yet released by the finished prefix. */
 size_t offsets_pending(const offsets_t *o);
 
+/* Sets the committable position of an empty tracker (fetching starts at
+ * `next`, everything before it is known done). Returns -1 if not empty. */
+int offsets_seed(offsets_t *o, int64_t next);
+
 /* Forgets everything (partition revoked); keeps the memory. */
 void offsets_reset(offsets_t *o);
 

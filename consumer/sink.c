@@ -13,7 +13,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/kgw_log.h"
 #include "consumer/policy.h"
+#include "consumer/signature.h"
 
 typedef struct sock_ctx {
     uv_poll_t poll;
@@ -38,6 +40,7 @@ struct sink {
     size_t active;
     int stopped;
     sock_ctx_t *socks;
+    signature_key_t key; /* len 0: requests are not signed */
 };
 
 static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -196,6 +199,11 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     s->cfg = cfg;
     s->done_cb = done_cb;
     s->opaque = opaque;
+    if (signature_key_load(&s->key, cfg->signing_secret_file, CONSUMER_SIGNING_SECRET_ENV, errstr,
+                           errstr_size) < 0) {
+        free(s);
+        return NULL;
+    }
     s->cap = (size_t)cfg->workers + 1;
     s->all = calloc(s->cap, sizeof(*s->all));
     s->pool = calloc(s->cap, sizeof(*s->pool));
@@ -221,6 +229,7 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     s->timer_open = 1;
     return s;
 fail:
+    signature_key_term(&s->key);
     curl_multi_cleanup(s->multi);
     free(s->all);
     free(s->pool);
@@ -243,6 +252,12 @@ static CURL *easy_new(sink_t *s)
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+    if (cfg->ca_file)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, cfg->ca_file);
+    if (cfg->insecure) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     return easy;
 }
 
@@ -287,10 +302,20 @@ int sink_send(sink_t *s, sink_req_t *req)
     if (!(tmp = curl_slist_append(hdrs, line)))
         goto fail;
     hdrs = tmp;
-    snprintf(line, sizeof(line), "webhook-timestamp: %lld", (long long)time(NULL));
+    long long now = (long long)time(NULL);
+    snprintf(line, sizeof(line), "webhook-timestamp: %lld", now);
     if (!(tmp = curl_slist_append(hdrs, line)))
         goto fail;
     hdrs = tmp;
+    if (s->key.len) {
+        char sig[SIGNATURE_MAX];
+        if (signature_sign(&s->key, req->webhook_id, now, req->body->data, req->body->len, sig))
+            goto fail;
+        snprintf(line, sizeof(line), "webhook-signature: %s", sig);
+        if (!(tmp = curl_slist_append(hdrs, line)))
+            goto fail;
+        hdrs = tmp;
+    }
     for (size_t i = 0; i < s->cfg->headers.count; i++) {
         if (!(tmp = curl_slist_append(hdrs, s->cfg->headers.items[i])))
             goto fail;
@@ -365,6 +390,7 @@ void sink_destroy(sink_t *s)
         curl_multi_cleanup(s->multi);
     for (size_t i = 0; i < s->nall; i++)
         curl_easy_cleanup(s->all[i]);
+    signature_key_term(&s->key);
     free(s->all);
     free(s->pool);
     free(s);

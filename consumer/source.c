@@ -62,7 +62,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* What is done is committed before the partitions go to a new owner. */
         rd_kafka_resp_err_t cerr = source_commit(src, offsets, 0);
         if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-            KGW_WARN("commit on revoke failed error=\"%s\"", rd_kafka_err2str(cerr));
+            KGW_WARN("commit on revoke failed error=\"%s\"%s", rd_kafka_err2str(cerr),
+                     rd_kafka_assignment_lost(rk) ? " (assignment lost)" : "");
+        if (cerr != RD_KAFKA_RESP_ERR__NO_OFFSET && src->cbs.commit_cb)
+            src->cbs.commit_cb(cerr, offsets, src->opaque);
         rd_kafka_topic_partition_list_destroy(offsets);
         if (coop)
             error = rd_kafka_incremental_unassign(rk, parts);
@@ -122,11 +125,20 @@ source_t *source_new(uv_loop_t *loop, const consumer_config_t *cfg, const source
         "4194304",
         "enable.partition.eof",
         "false",
+        /* Incremental rebalances: only partitions that move are revoked,
+         * the others keep flowing (and keep their uncommitted progress). */
+        "partition.assignment.strategy",
+        "cooperative-sticky",
         NULL,
     };
-    conf = kgw_kafka_conf_new(cfg->brokers, defaults, &cfg->xprops, errstr, errstr_size);
-    if (!conf)
+    /* kgw's defaults, then the --kafka-* security flags, then -X, so -X
+     * can still override anything. */
+    conf = kgw_kafka_conf_new(cfg->brokers, defaults, NULL, errstr, errstr_size);
+    if (!conf || kgw_security_apply(&cfg->security, conf, errstr, errstr_size))
         goto fail;
+    for (size_t i = 0; i < cfg->xprops.count; i++)
+        if (kgw_kafka_conf_set_kv(conf, cfg->xprops.items[i], errstr, errstr_size))
+            goto fail;
     rd_kafka_conf_set_opaque(conf, src);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
@@ -263,6 +275,22 @@ rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t
     rd_kafka_resp_err_t err = rd_kafka_commit(src->rk, l, async);
     rd_kafka_topic_partition_list_destroy(l);
     return err;
+}
+
+int source_assignment_lost(source_t *src)
+{
+    return rd_kafka_assignment_lost(src->rk);
+}
+
+void source_wait(source_t *src, int timeout_ms)
+{
+    rd_kafka_message_t *rkm = rd_kafka_consumer_poll(src->rk, timeout_ms);
+    if (!rkm)
+        return;
+    if (rkm->err)
+        rd_kafka_message_destroy(rkm);
+    else
+        src->cbs.message_cb(rkm, src->opaque);
 }
 
 static void close_cb(uv_handle_t *handle)

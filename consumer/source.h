@@ -26,12 +26,14 @@ typedef struct source source_t;
 /* What the source calls; all run on the loop thread, inside source calls or
  * the pipe's poll callback. */
 typedef struct source_cbs {
-    /* Partitions assigned, before fetching starts. */
-    void (*assign_cb)(const rd_kafka_topic_partition_list_t *parts, void *opaque);
+    /* Partitions assigned, before fetching starts. The callee may set an
+     * element's .offset to where fetching starts (RD_KAFKA_OFFSET_INVALID,
+     * as given: the committed offset). */
+    void (*assign_cb)(rd_kafka_topic_partition_list_t *parts, void *opaque);
     /* Partitions about to be revoked. The callee drops their records and
      * fills each element's .offset with the position to commit (or
-     * RD_KAFKA_OFFSET_INVALID); the source commits them synchronously, then
-     * gives the partitions up. */
+     * RD_KAFKA_OFFSET_INVALID); the source commits them synchronously,
+     * reports the result through commit_cb, then gives the partitions up. */
     void (*revoke_cb)(rd_kafka_topic_partition_list_t *parts, void *opaque);
     /* A record; takes ownership of rkm (rd_kafka_message_destroy() it). */
     void (*message_cb)(rd_kafka_message_t *rkm, void *opaque);
@@ -57,6 +59,15 @@ void source_pause_all(source_t *src);
  * async: the result arrives through commit_cb; sync: returned, no callback. */
 rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t *offsets,
                                   int async);
+
+/* True when librdkafka considers the assignment lost (session timed out or
+ * fenced): committing then is refused. */
+int source_assignment_lost(source_t *src);
+
+/* Serves the consumer queue once, blocking up to timeout_ms: rebalance and
+ * commit callbacks run, a record goes to message_cb. For shutdown, when the
+ * loop no longer watches the queue. */
+void source_wait(source_t *src, int timeout_ms);
 
 /* Leaves the group (rd_kafka_consumer_close(); revoke_cb runs from inside)
  * and closes the libuv handles. Blocking, bounded by librdkafka's timeouts. */

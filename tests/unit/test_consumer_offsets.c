@@ -92,3 +92,17 @@ Test(offsets, ring_grows_and_wraps)
     cr_assert_eq(offsets_pending(&o), 0);
     offsets_term(&o);
 }
+
+Test(offsets, seed_sets_the_start_of_an_empty_tracker)
+{
+    offsets_t o;
+    offsets_init(&o);
+    cr_assert_eq(offsets_seed(&o, 40), 0);
+    cr_assert_eq(offsets_committable(&o), 40);
+    cr_assert_eq(offsets_track(&o, 39), -1);
+    cr_assert_eq(offsets_track(&o, 40), 0);
+    cr_assert_eq(offsets_seed(&o, 50), -1);
+    cr_assert_eq(offsets_done(&o, 40), 1);
+    cr_assert_eq(offsets_committable(&o), 41);
+    offsets_term(&o);
+}

@@ -1,0 +1,127 @@
+/*
+ * signature: Standard Webhooks HMAC-SHA256 signatures (see signature.h).
+ * GnuTLS does the HMAC and the base64 decoding; record.c the encoding.
+ */
+#include "consumer/signature.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/kgw_security.h"
+#include "consumer/record.h"
+
+#define PREFIX "whsec_"
+
+int signature_key_parse(signature_key_t *key, const char *secret, char *errstr, size_t errstr_size)
+{
+    memset(key, 0, sizeof(*key));
+    if (!strncmp(secret, PREFIX, sizeof(PREFIX) - 1))
+        secret += sizeof(PREFIX) - 1;
+    size_t len = strlen(secret);
+    if (len == 0) {
+        snprintf(errstr, errstr_size, "signing secret: empty");
+        return -1;
+    }
+    /* Standard base64, padded: length a multiple of 4, '=' only at the end. */
+    size_t pad = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = secret[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '+' || c == '/';
+        if (c == '=' && i + 2 >= len)
+            pad++;
+        else if (!ok || pad)
+            len = 0;
+    }
+    if (len % 4 != 0 || len == 0) {
+        snprintf(errstr, errstr_size,
+                 "signing secret: not \"whsec_\" followed by base64 (Standard Webhooks)");
+        return -1;
+    }
+    gnutls_datum_t in = {(unsigned char *)(uintptr_t)secret, (unsigned)len};
+    gnutls_datum_t out = {NULL, 0};
+    if (gnutls_base64_decode2(&in, &out) < 0 || out.size == 0) {
+        gnutls_free(out.data);
+        snprintf(errstr, errstr_size,
+                 "signing secret: not \"whsec_\" followed by base64 (Standard Webhooks)");
+        return -1;
+    }
+    key->data = malloc(out.size);
+    if (!key->data) {
+        gnutls_memset(out.data, 0, out.size);
+        gnutls_free(out.data);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    memcpy(key->data, out.data, out.size);
+    key->len = out.size;
+    gnutls_memset(out.data, 0, out.size);
+    gnutls_free(out.data);
+    return 0;
+}
+
+int signature_key_load(signature_key_t *key, const char *path, const char *env, char *errstr,
+                       size_t errstr_size)
+{
+    memset(key, 0, sizeof(*key));
+    if (path) {
+        char *secret = kgw_secret_read_file(path, "--signing-secret-file", errstr, errstr_size);
+        if (!secret)
+            return -1;
+        int rc = signature_key_parse(key, secret, errstr, errstr_size);
+        memset(secret, 0, strlen(secret));
+        free(secret);
+        return rc ? -1 : 1;
+    }
+    const char *secret = env ? getenv(env) : NULL;
+    if (!secret || !*secret)
+        return 0;
+    if (signature_key_parse(key, secret, errstr, errstr_size)) {
+        size_t n = strlen(errstr);
+        snprintf(errstr + n, errstr_size - n, " (from %s)", env);
+        return -1;
+    }
+    return 1;
+}
+
+void signature_key_term(signature_key_t *key)
+{
+    if (key->data) {
+        memset(key->data, 0, key->len);
+        free(key->data);
+    }
+    key->data = NULL;
+    key->len = 0;
+}
+
+int signature_sign(const signature_key_t *key, const char *id, long long timestamp,
+                   const void *body, size_t body_len, char out[SIGNATURE_MAX])
+{
+    char prefix[400];
+    unsigned char mac[32];
+    gnutls_hmac_hd_t h;
+    int n = snprintf(prefix, sizeof(prefix), "%s.%lld.", id, timestamp);
+    if (n < 0 || (size_t)n >= sizeof(prefix))
+        return -1;
+    if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key->data, key->len) < 0)
+        return -1;
+    int rc = gnutls_hmac(h, prefix, (size_t)n);
+    if (rc >= 0 && body_len)
+        rc = gnutls_hmac(h, body, body_len);
+    gnutls_hmac_deinit(h, mac);
+    if (rc < 0)
+        return -1;
+    record_buf_t b;
+    record_buf_init(&b);
+    if (record_buf_append(&b, "v1,", 3) || record_base64(&b, mac, sizeof(mac)) ||
+        b.len >= SIGNATURE_MAX) {
+        record_buf_term(&b);
+        return -1;
+    }
+    memcpy(out, b.data, b.len + 1);
+    record_buf_term(&b);
+    return 0;
+}

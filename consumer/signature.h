@@ -1,0 +1,42 @@
+/*
+ * signature: Standard Webhooks signatures (https://www.standardwebhooks.com).
+ *
+ *   webhook-signature: v1,<base64 of HMAC-SHA256(key, "<id>.<timestamp>.<body>")>
+ *
+ * The secret is given as "whsec_<base64 key>" (the prefix is optional); the
+ * key is its base64-decoded remainder. HMAC-SHA256 comes from GnuTLS.
+ *
+ * Pure: no network, no global state; any thread. The key never reaches a
+ * log or an error message.
+ */
+#ifndef CONSUMER_SIGNATURE_H
+#define CONSUMER_SIGNATURE_H
+
+#include <stddef.h>
+
+typedef struct signature_key {
+    unsigned char *data;
+    size_t len;
+} signature_key_t;
+
+/* Room for "v1," + base64 of 32 bytes + NUL. */
+#define SIGNATURE_MAX 64
+
+/* Parses a secret ("whsec_" + base64). Returns 0, or -1 with errstr (which
+ * never quotes the secret). Release with signature_key_term(). */
+int signature_key_parse(signature_key_t *key, const char *secret, char *errstr, size_t errstr_size);
+
+/* Loads the secret from `path` (first line), or when path is NULL from the
+ * environment variable `env`. Returns 1 when a key was loaded, 0 when neither
+ * is set, -1 with errstr on error. */
+int signature_key_load(signature_key_t *key, const char *path, const char *env, char *errstr,
+                       size_t errstr_size);
+
+void signature_key_term(signature_key_t *key);
+
+/* Writes "v1,<base64>" for the message into out (SIGNATURE_MAX bytes).
+ * Returns 0, or -1 on a crypto library failure. */
+int signature_sign(const signature_key_t *key, const char *id, long long timestamp,
+                   const void *body, size_t body_len, char out[SIGNATURE_MAX]);
+
+#endif
