@@ -40,14 +40,23 @@ Neither is recorded in the log nor counted.
   --no-log        record nothing (for load tests), still counts /_stats.
   --quiet         no access log on stderr (default: quiet; --verbose for it).
 
+  --tls-cert F --tls-key F   serve HTTPS with this certificate and key (PEM).
+  --verify-secret S   check each request's Standard Webhooks signature with
+                  secret S ("whsec_<base64>"), independently of kgw (Python's
+                  hmac): the log line gets "sig_ok": true or false.
+
 Stops on SIGTERM/SIGINT.
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import random
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -67,6 +76,16 @@ SETTINGS = {
 LOCK = threading.Lock()
 STATE = {"seq": 0, "inflight": 0, "max_inflight": 0, "connections": 0, "by_status": {}}
 LOG = None
+VERIFY_KEY = None
+
+
+def signature_ok(headers, body):
+    """Standard Webhooks: v1,<base64 HMAC-SHA256 of "id.timestamp.body">;
+    the header may carry several space-separated signatures."""
+    msg = "%s.%s." % (headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""))
+    mac = hmac.new(VERIFY_KEY, msg.encode() + body, hashlib.sha256).digest()
+    want = "v1," + base64.b64encode(mac).decode()
+    return any(hmac.compare_digest(want, sig) for sig in headers.get("webhook-signature", "").split())
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -176,6 +195,8 @@ class Handler(BaseHTTPRequestHandler):
                         "conn": self.conn_id,
                         "inflight": inflight,
                     }
+                    if VERIFY_KEY is not None:
+                        rec["sig_ok"] = signature_ok(rec["headers"], body)
                     LOG.write(json.dumps(rec) + "\n")
                     LOG.flush()
         finally:
@@ -198,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global LOG
+    global LOG, VERIFY_KEY
     ap = argparse.ArgumentParser(
         description="Recording webhook receiver for kgw tests (see the module docstring).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -217,6 +238,9 @@ def main():
     ap.add_argument("--drop-rate", type=float, default=0.0)
     ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--retry-after")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--verify-secret")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="the default; kept for scripts")
     a = ap.parse_args()
@@ -225,10 +249,19 @@ def main():
     if a.log and not a.no_log:
         LOG = open(a.log, "a", encoding="utf-8")
     Handler.verbose = a.verbose
+    if a.verify_secret:
+        secret = a.verify_secret
+        VERIFY_KEY = base64.b64decode(secret[6:] if secret.startswith("whsec_") else secret)
 
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 256
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        # A client refusing the certificate fails the handshake in accept(),
+        # an OSError the server ignores.
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     port = srv.server_address[1]
     if a.port_file:
         tmp = a.port_file + ".tmp"
