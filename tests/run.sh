@@ -47,13 +47,15 @@ run_unit() {
 }
 
 run_scripts() {
-    local dir=$1 script log rc p f
+    local dir=$1 script log rc p f t0
     for script in "$ROOT"/tests/"$dir"/[0-9]*.sh; do
         [ -f "$script" ] || continue
         echo "== $dir: $(basename "$script")"
         log=$(mktemp)
         rc=0
+        t0=$SECONDS
         timeout --kill-after=10 "$TIMEOUT" bash "$script" >"$log" 2>&1 || rc=$?
+        echo "# $(basename "$script"): $((SECONDS - t0)) s"
         grep -E '^(ok|not ok|#)' "$log" || true
         p=$(grep -c '^ok' "$log" || true)
         f=$(grep -c '^not ok' "$log" || true)
