@@ -31,6 +31,11 @@ verify() {
     check "$what: slowest answer within ${DEADLINE}s" \
         python3 -c "import sys; sys.exit(0 if float('$(json_field "$out" max_seconds)') < $DEADLINE else 1)"
     check_eq "$what: no acknowledged record lost" 0 "$(json_field "$out" lost)"
+    if [ "$(json_field "$out" null_offset_missing)" != 0 ]; then
+        note "$what: $(json_field "$out" null_offset_missing) records acknowledged without an" \
+            "offset are missing: the 2.0.2 mock does not validate idempotent sequences (see" \
+            "tests/tools/produce_check.py); not a kgw loss"
+    fi
     check_eq "$what: no acknowledged record duplicated" 0 "$(json_field "$out" duplicates)"
     check_eq "$what: acknowledged partition/offset match Kafka" 0 "$(json_field "$out" mismatched)"
     check "$what: some records acknowledged" test "$(json_field "$out" acked)" -gt 0
