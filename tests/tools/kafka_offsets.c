@@ -85,7 +85,9 @@ int main(int argc, char **argv)
     rd_kafka_topic_destroy(rkt);
     if (err || md->topic_cnt != 1 || md->topics[0].err) {
         fprintf(stderr, "kafka-offsets: metadata for %s: %s\n", topic,
-                rd_kafka_err2str(err ? err : md->topic_cnt ? md->topics[0].err : err));
+                rd_kafka_err2str(err             ? err
+                                 : md->topic_cnt ? md->topics[0].err
+                                                 : err));
         goto out;
     }
     int cnt = md->topics[0].partition_cnt;
