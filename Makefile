@@ -159,7 +159,8 @@ lint:
 		--enable=warning,performance,portability --suppress=missingIncludeSystem \
 		-I. -DKGW_VERSION='"$(VERSION)"' $(filter-out tests/unit/%,$(C_FILES))
 	@echo "lint: shellcheck"; shellcheck -x $(SH_FILES)
-	@echo "lint: docker-compose"; docker-compose -f docker-compose.yml config -q
+	@echo "lint: docker-compose"; docker-compose -f docker-compose.yml config -q && \
+		docker-compose -f docker-compose.yml -f docker-compose.sasl.yml config -q
 	@echo "lint: clean"
 
 format:
