@@ -5,7 +5,10 @@
 #include "producer/config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OFF(f) offsetof(producer_config_t, f)
@@ -23,8 +26,11 @@ static const kgw_option_t options[] = {
      "BYTES", "largest request body accepted (413 beyond it)"},
     {"max-connections", NULL, 0, KGW_OPT_INT, OFF(max_connections), "4096", NULL, 1, 1000000, "N",
      "concurrent HTTP connections"},
+    {"max-connections-per-ip", NULL, 0, KGW_OPT_INT, OFF(max_connections_per_ip), "1024", NULL, 0,
+     1000000, "N", "concurrent HTTP connections from one client address (0: no limit)"},
     {"connection-timeout", NULL, 0, KGW_OPT_INT, OFF(connection_timeout_s), "30", NULL, 1, 86400,
-     "SECONDS", "close a connection idle (or stalled mid-request) this long"},
+     "SECONDS",
+     "close a connection idle this long, or one that takes longer to send a whole request"},
     {"max-inflight", NULL, 0, KGW_OPT_INT, OFF(max_inflight), "10000", NULL, 1, 10000000, "N",
      "produce requests waiting for Kafka at once (503 with Retry-After beyond it)"},
     {"threads", NULL, 0, KGW_OPT_INT, OFF(threads), "2", NULL, 1, 64, "N",
@@ -35,6 +41,17 @@ static const kgw_option_t options[] = {
      "debug, info, warn, error or off"},
     {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",
      "text or json"},
+    {"tls-cert", NULL, 0, KGW_OPT_STR, OFF(tls_cert), NULL, NULL, 0, 0, "FILE",
+     "serve HTTPS with this PEM certificate (chain); needs --tls-key"},
+    {"tls-key", NULL, 0, KGW_OPT_STR, OFF(tls_key), NULL, NULL, 0, 0, "FILE",
+     "PEM private key for --tls-cert"},
+    {"auth-token-file", NULL, 0, KGW_OPT_STR, OFF(auth_token_file), NULL, NULL, 0, 0, "FILE",
+     "require 'Authorization: Bearer <token>', tokens one per line (/health, /ready open)"},
+    {"auth-metrics", NULL, 0, KGW_OPT_BOOL, OFF(auth_metrics), "true", NULL, 0, 0, "BOOL",
+     "with --auth-token-file, /metrics needs a token too"},
+    {"allow-topics", NULL, 0, KGW_OPT_STR, OFF(allow_topics), NULL, NULL, 0, 0, "LIST",
+     "topics that may be written, comma-separated, '*' globs (403 otherwise; default: all)"},
+    KGW_SECURITY_OPTIONS(producer_config_t, security),
     {NULL},
 };
 
@@ -78,10 +95,63 @@ int producer_config_load(producer_config_t *cfg, int argc, char **argv, char *er
         snprintf(errstr, errstr_size, "--brokers: empty broker list");
         return KGW_CONFIG_ERROR;
     }
+    if ((cfg->tls_cert != NULL) != (cfg->tls_key != NULL)) {
+        snprintf(errstr, errstr_size, "--tls-cert and --tls-key go together");
+        return KGW_CONFIG_ERROR;
+    }
+    if (cfg->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(errstr, errstr_size,
+                 "--tls-cert: this libmicrohttpd was built without TLS (GnuTLS) support");
+        return KGW_CONFIG_ERROR;
+    }
     return KGW_CONFIG_OK;
 }
 
 void producer_config_free(producer_config_t *cfg)
 {
     kgw_config_free(&producer_cli, cfg);
+}
+
+char *producer_config_read_file(const char *path, const char *what, char *errstr,
+                                size_t errstr_size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (!f) {
+        snprintf(errstr, errstr_size, "%s: cannot read '%s': %s", what, path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *b = cap <= (1 << 24) ? realloc(buf, cap) : NULL;
+            if (!b) {
+                snprintf(errstr, errstr_size, "%s: '%s' is too large", what, path);
+                goto fail;
+            }
+            buf = b;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(errstr, errstr_size, "%s: cannot read '%s'", what, path);
+        goto fail;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (len == 0) {
+        snprintf(errstr, errstr_size, "%s: '%s' is empty", what, path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
 }

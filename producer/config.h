@@ -10,6 +10,7 @@
 
 #include "common/kgw_config.h"
 #include "common/kgw_log.h"
+#include "common/kgw_security.h"
 
 typedef struct producer_config {
     char *brokers;
@@ -18,12 +19,19 @@ typedef struct producer_config {
     kgw_strlist_t xprops;
     long max_body_bytes;
     long max_connections;
+    long max_connections_per_ip;
     long connection_timeout_s;
     long max_inflight;
     long threads;
     long shutdown_timeout_ms;
     char *log_level;
     char *log_format;
+    char *tls_cert;
+    char *tls_key;
+    char *auth_token_file;
+    int auth_metrics;
+    char *allow_topics;
+    kgw_security_t security;
     /* Derived by producer_config_load(). */
     kgw_log_level_t level;
     kgw_log_format_t format;
@@ -34,7 +42,8 @@ extern const kgw_cli_t producer_cli;
 /*
  * Fills cfg (zeroed by the caller) from defaults, --config file, KGW_*
  * environment (plus BROKER and GO_APP_PORT) and argv, then validates the
- * values the table cannot (log level and format, listen address). Returns a
+ * values the table cannot (log level and format, listen address, --tls-cert
+ * and --tls-key together and libmicrohttpd built with TLS). Returns a
  * KGW_CONFIG_* code; on KGW_CONFIG_ERROR errstr names the option. Release
  * with producer_config_free() in every case.
  */
@@ -42,5 +51,12 @@ int producer_config_load(producer_config_t *cfg, int argc, char **argv, char *er
                          size_t errstr_size);
 
 void producer_config_free(producer_config_t *cfg);
+
+/*
+ * Reads a whole file (a PEM certificate or key) into a NUL-terminated malloc'd
+ * string. NULL with errstr naming `what` and the path on failure.
+ */
+char *producer_config_read_file(const char *path, const char *what, char *errstr,
+                                size_t errstr_size);
 
 #endif

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 
 #include "common/kgw_log.h"
 #include "common/kgw_metrics.h"
+#include "producer/access.h"
 #include "producer/config.h"
 #include "producer/produce.h"
 #include "producer/server.h"
@@ -57,12 +59,15 @@ int main(int argc, char **argv)
     producer_t *producer = NULL;
     simulator_t *sim = NULL;
     server_t *srv = NULL;
+    access_t access;
+    char *tls_cert_pem = NULL, *tls_key_pem = NULL;
     char errstr[512];
     sigset_t sigs;
     int sig = 0;
     int exit_code = 1;
 
     kgw_log_set_program(producer_cli.prog);
+    access_init(&access);
     int rc = producer_config_load(&cfg, argc, argv, errstr, sizeof(errstr));
     if (rc == KGW_CONFIG_HELP) {
         kgw_config_usage(&producer_cli, stdout);
@@ -76,6 +81,19 @@ int main(int argc, char **argv)
         goto out;
     }
     if (rc != KGW_CONFIG_OK) {
+        fprintf(stderr, "%s: %s (see --help)\n", producer_cli.prog, errstr);
+        exit_code = 2;
+        goto out;
+    }
+    /* Files named by flags: an unreadable or empty one is a usage error. */
+    if ((cfg.auth_token_file &&
+         access_tokens_load(&access, cfg.auth_token_file, errstr, sizeof(errstr))) ||
+        (cfg.allow_topics &&
+         access_topics_set(&access, cfg.allow_topics, errstr, sizeof(errstr))) ||
+        (cfg.tls_cert && (!(tls_cert_pem = producer_config_read_file(cfg.tls_cert, "--tls-cert",
+                                                                     errstr, sizeof(errstr))) ||
+                          !(tls_key_pem = producer_config_read_file(cfg.tls_key, "--tls-key",
+                                                                    errstr, sizeof(errstr)))))) {
         fprintf(stderr, "%s: %s (see --help)\n", producer_cli.prog, errstr);
         exit_code = 2;
         goto out;
@@ -97,9 +115,10 @@ int main(int argc, char **argv)
         KGW_ERROR("out of memory");
         goto out;
     }
-    producer = producer_new(cfg.brokers, &cfg.xprops, metrics, errstr, sizeof(errstr));
+    producer =
+        producer_new(cfg.brokers, &cfg.security, &cfg.xprops, metrics, errstr, sizeof(errstr));
     if (!producer) {
-        /* A bad -X property is a usage error. */
+        /* A bad -X property or security flag is a usage error. */
         fprintf(stderr, "%s: %s (see --help)\n", producer_cli.prog, errstr);
         exit_code = 2;
         goto out;
@@ -118,19 +137,28 @@ int main(int argc, char **argv)
         .port = (int)cfg.port,
         .max_body_bytes = (size_t)cfg.max_body_bytes,
         .max_connections = (unsigned)cfg.max_connections,
+        .max_connections_per_ip = (unsigned)cfg.max_connections_per_ip,
         .connection_timeout_s = (unsigned)cfg.connection_timeout_s,
         .max_inflight = (size_t)cfg.max_inflight,
         .threads = (unsigned)cfg.threads,
+        .tls_cert_pem = tls_cert_pem,
+        .tls_key_pem = tls_key_pem,
+        .access = &access,
+        .auth_metrics = cfg.auth_metrics,
     };
     srv = server_new(&opts, producer, sim, metrics, errstr, sizeof(errstr));
     if (!srv) {
         KGW_ERROR("startup failed error=\"%s\"", errstr);
         goto out;
     }
-    KGW_INFO("listening address=%s port=%d brokers=%s threads=%ld max_body_bytes=%ld "
-             "max_connections=%ld max_inflight=%ld version=%s",
-             cfg.listen, server_port(srv), cfg.brokers, cfg.threads, cfg.max_body_bytes,
-             cfg.max_connections, cfg.max_inflight, KGW_VERSION);
+    KGW_INFO("listening address=%s port=%d scheme=%s auth=%s allowed_topics=%zu brokers=%s "
+             "kafka_security=%s threads=%ld max_body_bytes=%ld max_connections=%ld "
+             "max_connections_per_ip=%ld max_inflight=%ld version=%s",
+             cfg.listen, server_port(srv), tls_cert_pem ? "https" : "http",
+             access_auth_enabled(&access) ? "bearer" : "off", access.ntopics, cfg.brokers,
+             cfg.security.protocol ? cfg.security.protocol : "plaintext", cfg.threads,
+             cfg.max_body_bytes, cfg.max_connections, cfg.max_connections_per_ip, cfg.max_inflight,
+             KGW_VERSION);
 
     while (sigwait(&sigs, &sig) != 0)
         ;
@@ -147,6 +175,12 @@ out:
     simulator_destroy(sim);
     producer_destroy(producer);
     kgw_metrics_destroy(metrics);
+    access_term(&access);
+    if (tls_key_pem) {
+        memset(tls_key_pem, 0, strlen(tls_key_pem));
+        free(tls_key_pem);
+    }
+    free(tls_cert_pem);
     producer_config_free(&cfg);
     return exit_code;
 }

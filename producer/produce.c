@@ -115,8 +115,9 @@ static void collect_cb(kgw_metrics_t *m, void *opaque)
     kgw_series_set(p->s_queue, rd_kafka_outq_len(p->rk));
 }
 
-producer_t *producer_new(const char *brokers, const kgw_strlist_t *xprops, kgw_metrics_t *metrics,
-                         char *errstr, size_t errstr_size)
+producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
+                         const kgw_strlist_t *xprops, kgw_metrics_t *metrics, char *errstr,
+                         size_t errstr_size)
 {
     static const char *const defaults[] = {
         "client.id",
@@ -180,9 +181,14 @@ producer_t *producer_new(const char *brokers, const kgw_strlist_t *xprops, kgw_m
         goto fail;
     }
 
-    conf = kgw_kafka_conf_new(brokers, defaults, xprops, errstr, errstr_size);
+    conf = kgw_kafka_conf_new(brokers, defaults, NULL, errstr, errstr_size);
     if (!conf)
         goto fail;
+    if (sec && kgw_security_apply(sec, conf, errstr, errstr_size))
+        goto fail;
+    for (size_t i = 0; xprops && i < xprops->count; i++) /* -X last: it overrides */
+        if (kgw_kafka_conf_set_kv(conf, xprops->items[i], errstr, errstr_size))
+            goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     rd_kafka_conf_set_opaque(conf, p);
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);

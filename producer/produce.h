@@ -20,18 +20,22 @@
 
 #include "common/kgw_config.h"
 #include "common/kgw_metrics.h"
+#include "common/kgw_security.h"
 #include "producer/batch.h"
 
 typedef struct producer producer_t;
 
 /*
- * Creates the Kafka producer with kgw's defaults (acks=all, idempotence,
- * murmur2_random, linger.ms=5, message.timeout.ms=30000), `brokers`, then the
- * `-X` properties. Registers its metrics in `metrics` (borrowed; must outlive
- * the producer). Does not connect yet. NULL on error, with errstr set.
+ * Creates the Kafka producer with, in order: kgw's defaults (acks=all,
+ * idempotence, murmur2_random, linger.ms, message.timeout.ms=30000),
+ * `brokers`, the TLS/SASL options of `sec` (NULL-able), then the `-X`
+ * properties, last so they override anything. Registers its metrics in
+ * `metrics` (borrowed; must outlive the producer). Does not connect yet. NULL
+ * on error, with errstr set (a usage error: a bad property or security flag).
  */
-producer_t *producer_new(const char *brokers, const kgw_strlist_t *xprops, kgw_metrics_t *metrics,
-                         char *errstr, size_t errstr_size);
+producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
+                         const kgw_strlist_t *xprops, kgw_metrics_t *metrics, char *errstr,
+                         size_t errstr_size);
 
 /* Starts the poller and readiness threads. Returns 0, or -1 with errstr set. */
 int producer_start(producer_t *p, char *errstr, size_t errstr_size);

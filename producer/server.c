@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,10 @@
 #include "producer/sbuf.h"
 
 #define JSON_TYPE "application/json"
+
+/* Per-connection memory: room for about 16 KiB of request headers (MHD
+ * answers 431 beyond) and for body chunks read between handler calls. */
+#define CONN_MEMORY_BYTES (64 * 1024)
 
 typedef enum {
     ROUTE_PRODUCE,
@@ -46,7 +51,8 @@ static const char *const route_names[ROUTE_COUNT] = {
 };
 
 /* Statuses whose request counters are cached; others are looked up. */
-static const int known_statuses[] = {200, 207, 400, 404, 405, 413, 415, 422, 500, 503, 504};
+static const int known_statuses[] = {200, 207, 400, 401, 403, 404, 405,
+                                     413, 415, 422, 500, 503, 504};
 #define NSTATUS (sizeof(known_statuses) / sizeof(known_statuses[0]))
 
 typedef enum {
@@ -55,8 +61,24 @@ typedef enum {
     REQ_ANSWERED,
 } req_state_t;
 
+/*
+ * One per TCP connection (MHD's socket context), linked in the server's list
+ * from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED, under `conns_lock`. The
+ * reaper closes the connection when `receiving` has been set for longer than
+ * the connection timeout: the client is trickling its request (slowloris).
+ */
+typedef struct conn_ctx {
+    struct conn_ctx *prev, *next;
+    int fd;
+    atomic_int receiving;  /* waiting for (the rest of) a request */
+    atomic_llong since_ms; /* when `receiving` was last set */
+    int cut;               /* the reaper shut it down (under the lock) */
+} conn_ctx_t;
+
 typedef struct request {
     server_t *srv;
+    conn_ctx_t *cctx;
+    const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
     struct MHD_Connection *conn;
     route_t route;
     req_state_t state;
@@ -88,6 +110,15 @@ struct server {
     int js_key_created;
     kgw_metric_t *m_requests;
     kgw_series_t *s_active;
+    kgw_series_t *s_slow_closed;
+    kgw_series_t *s_conns;
+    /* Connections and the reaper. */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t reaper_cond;
+    conn_ctx_t *conns;
+    int reaper_stop;
+    pthread_t reaper;
+    int reaper_started;
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][NSTATUS];
 };
 
@@ -139,6 +170,13 @@ static void count_request(server_t *s, route_t route, int status)
     kgw_series_add(kgw_metric_series(s->m_requests, labels), 1);
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void free_cb(void *p)
 {
     free(p);
@@ -167,11 +205,15 @@ static enum MHD_Result respond(request_t *req, int status, const char *ctype, ch
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->www_auth)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->www_auth);
     if (atomic_load(&s->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     req->state = REQ_ANSWERED;
+    if (req->cctx)
+        atomic_store(&req->cctx->receiving, 0);
     count_request(s, req->route, status);
     return ret;
 }
@@ -245,6 +287,24 @@ static int is_json_type(const char *ct)
            strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
+/* Probes stay open; /metrics as configured; everything else (unknown paths
+ * included, so they reveal nothing) needs a token when tokens are set. */
+static int needs_token(const server_t *s, route_t route)
+{
+    if (route == ROUTE_HEALTH || route == ROUTE_READY)
+        return 0;
+    if (route == ROUTE_METRICS)
+        return s->opts.auth_metrics;
+    return 1;
+}
+
+static enum MHD_Result respond_not_allowed(request_t *req, const char *topic)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "topic '%s' is not allowed", topic);
+    return respond_error(req, 403, 40301, msg, NULL);
+}
+
 /* First call: the headers are in, no body read yet. Returns MHD_YES to go
  * on reading, or the verdict of an early error answer. */
 static enum MHD_Result on_headers(request_t *req, const char *url, const char *method)
@@ -252,6 +312,22 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     server_t *s = req->srv;
     struct MHD_Connection *conn = req->conn;
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    if (needs_token(s, req->route)) {
+        const char *authz =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        access_verdict_t v = access_check_bearer(s->opts.access, authz);
+        if (v == ACCESS_MISSING) {
+            req->www_auth = "Bearer realm=\"kgw\"";
+            return respond_error(req, 401, 40101,
+                                 "authentication required: send 'Authorization: Bearer <token>'",
+                                 NULL);
+        }
+        if (v == ACCESS_INVALID) {
+            req->www_auth = "Bearer realm=\"kgw\", error=\"invalid_token\"";
+            return respond_error(req, 401, 40101, "invalid bearer token", NULL);
+        }
+    }
 
     switch (req->route) {
     case ROUTE_HEALTH:
@@ -294,6 +370,8 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
             return respond_error(req, 404, 40401, "Topic not found (illegal topic name)", NULL);
         memcpy(req->topic, topic, tlen);
         req->topic[tlen] = '\0';
+        if (!access_topic_allowed(s->opts.access, req->topic))
+            return respond_not_allowed(req, req->topic);
         req->fmt = restproxy_format(ct);
         if (req->fmt == RESTPROXY_NONE)
             return respond_error(
@@ -398,6 +476,8 @@ static enum MHD_Result handle_produce(request_t *req)
         rc = envelope_parse(js, req->body, req->len, &req->batch, &pe);
     if (rc)
         return respond_error(req, pe.status, pe.code, pe.msg, NULL);
+    if (req->route == ROUTE_PRODUCE && !access_topic_allowed(s->opts.access, req->batch.topic))
+        return respond_not_allowed(req, req->batch.topic);
 
     if (producer_inflight(s->producer) >= s->opts.max_inflight)
         return respond_error(req, 503, 50003,
@@ -519,6 +599,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             return MHD_NO;
         req->srv = s;
         req->conn = conn;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        req->cctx = ci ? ci->socket_context : NULL;
         req->route = route_of(url);
         req->path_partition = -1;
         *con_cls = req;
@@ -541,6 +624,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     }
 
     /* The whole body is in. */
+    if (req->cctx)
+        atomic_store(&req->cctx->receiving, 0);
     if (req->too_large) {
         char msg[128];
         snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
@@ -567,6 +652,11 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     request_t *req = *con_cls;
     if (!req)
         return;
+    if (req->cctx) {
+        /* A keep-alive connection: the next request's clock starts now. */
+        atomic_store(&req->cctx->since_ms, now_ms());
+        atomic_store(&req->cctx->receiving, 1);
+    }
     if (req->batch_used)
         batch_term(&req->batch);
     free(req->body);
@@ -574,6 +664,90 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     atomic_fetch_sub(&s->active, 1);
     kgw_series_add(s->s_active, -1);
+}
+
+/* MHD_CONNECTION_NOTIFY_STARTED and _CLOSED, on an event-loop thread. The
+ * closed notification comes before MHD closes the socket, so the reaper
+ * (which holds the lock while it calls shutdown) never touches a reused fd. */
+static void conn_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                           enum MHD_ConnectionNotificationCode toe)
+{
+    server_t *s = cls;
+    conn_ctx_t *c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            return; /* untracked: only the idle timeout applies to it */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c->fd = ci ? ci->connect_fd : -1;
+        atomic_store(&c->since_ms, now_ms());
+        atomic_store(&c->receiving, 1);
+        pthread_mutex_lock(&s->conns_lock);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = c;
+        kgw_series_add(s->s_conns, 1);
+        return;
+    }
+    c = *socket_context;
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->conns_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->conns_lock);
+    free(c);
+    *socket_context = NULL;
+    kgw_series_add(s->s_conns, -1);
+}
+
+/* The reaper: every quarter second, shuts down connections that have been
+ * receiving one request for longer than the connection timeout. MHD's own
+ * timeout counts idle time only, so a client trickling a byte a second
+ * would otherwise hold its connection forever. */
+static void *reaper_main(void *arg)
+{
+    server_t *s = arg;
+    long long limit_ms = (long long)s->opts.connection_timeout_s * 1000;
+    pthread_mutex_lock(&s->conns_lock);
+    while (!s->reaper_stop) {
+        long long now = now_ms();
+        unsigned cut = 0;
+        for (conn_ctx_t *c = s->conns; c; c = c->next) {
+            if (c->cut || c->fd < 0 || !atomic_load(&c->receiving))
+                continue;
+            if (now - atomic_load(&c->since_ms) > limit_ms) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->cut = 1;
+                cut++;
+            }
+        }
+        if (cut) {
+            kgw_series_add(s->s_slow_closed, cut);
+            KGW_WARN("closed slow connections count=%u reason=\"no complete request within "
+                     "%u s\"",
+                     cut, s->opts.connection_timeout_s);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (!s->reaper_stop)
+            pthread_cond_timedwait(&s->reaper_cond, &s->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->conns_lock);
+    return NULL;
 }
 
 static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
@@ -596,6 +770,8 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         return NULL;
     }
     s->opts = *opts;
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_cond_init(&s->reaper_cond, NULL);
     s->producer = p;
     s->sim = sim;
     s->metrics = metrics;
@@ -605,14 +781,22 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_active_requests",
                         "HTTP requests being received or answered.", NULL, 0);
     s->s_active = f ? kgw_metric_series(f, NULL) : NULL;
-    if (!s->m_requests || !s->s_active) {
+    f = kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_http_slow_closed_total",
+                        "Connections closed for not sending a whole request within "
+                        "--connection-timeout.",
+                        NULL, 0);
+    s->s_slow_closed = f ? kgw_metric_series(f, NULL) : NULL;
+    f = kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_connections",
+                        "Open HTTP connections.", NULL, 0);
+    s->s_conns = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->m_requests || !s->s_active || !s->s_slow_closed || !s->s_conns) {
         snprintf(errstr, errstr_size, "cannot register metrics");
-        free(s);
+        server_destroy(s);
         return NULL;
     }
     if (pthread_key_create(&s->js_key, jscan_free_cb) != 0) {
         snprintf(errstr, errstr_size, "cannot create a thread-specific key");
-        free(s);
+        server_destroy(s);
         return NULL;
     }
     s->js_key_created = 1;
@@ -639,22 +823,48 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         return NULL;
     }
 
-    struct MHD_OptionItem pool[] = {
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    struct MHD_OptionItem extra[8];
+    size_t n = 0;
+    extra[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                         (intptr_t)CONN_MEMORY_BYTES, NULL};
+    if (opts->threads > 1)
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL};
+    if (opts->max_connections_per_ip)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                             (intptr_t)opts->max_connections_per_ip, NULL};
+    if (opts->tls_cert_pem && opts->tls_key_pem) {
+        flags |= MHD_USE_TLS;
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem};
+        extra[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem};
+    }
+    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log_cb, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_ARRAY, opts->threads > 1 ? pool : pool + 1, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify_cb,
+        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(errstr, errstr_size, "cannot listen on %s port %d: %s", opts->listen, opts->port,
-                 strerror(errno));
+        if (flags & MHD_USE_TLS)
+            snprintf(errstr, errstr_size,
+                     "cannot serve HTTPS on %s port %d: check that --tls-cert and --tls-key "
+                     "are a matching PEM certificate and key (%s)",
+                     opts->listen, opts->port, strerror(errno));
+        else
+            snprintf(errstr, errstr_size, "cannot listen on %s port %d: %s", opts->listen,
+                     opts->port, strerror(errno));
         server_destroy(s);
         return NULL;
     }
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        snprintf(errstr, errstr_size, "cannot start the slow-connection reaper thread");
+        server_destroy(s);
+        return NULL;
+    }
+    s->reaper_started = 1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : opts->port;
     return s;
@@ -682,9 +892,18 @@ void server_destroy(server_t *s)
 {
     if (!s)
         return;
+    if (s->reaper_started) {
+        pthread_mutex_lock(&s->conns_lock);
+        s->reaper_stop = 1;
+        pthread_cond_broadcast(&s->reaper_cond);
+        pthread_mutex_unlock(&s->conns_lock);
+        pthread_join(s->reaper, NULL);
+    }
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     if (s->js_key_created)
         pthread_key_delete(s->js_key);
+    pthread_cond_destroy(&s->reaper_cond);
+    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

@@ -1,13 +1,17 @@
 /*
  * server: kgw-producer's HTTP side on libmicrohttpd. Routes requests, applies
- * the limits (body size, connections, timeouts, in-flight produce requests),
- * hands produce batches to the producer and answers when their delivery
- * reports are in.
+ * the limits (body and header size, connections in all and per address, idle
+ * and whole-request timeouts, in-flight produce requests), authentication and
+ * the topic allow-list, hands produce batches to the producer and answers
+ * when their delivery reports are in.
  *
  * Threads: libmicrohttpd's event-loop threads (`threads` of them, epoll) run
  * the access handler: they read, parse, validate and enqueue, then suspend
  * the connection. The producer's poller thread and the simulator's timer
- * thread only call MHD_resume_connection(). Shared state is atomic.
+ * thread only call MHD_resume_connection(). A reaper thread closes
+ * connections that are too slow to send their request (shutdown(2) on the
+ * socket, under the lock that also guards the connection list). Other shared
+ * state is atomic.
  */
 #ifndef PRODUCER_SERVER_H
 #define PRODUCER_SERVER_H
@@ -15,6 +19,7 @@
 #include <stddef.h>
 
 #include "common/kgw_metrics.h"
+#include "producer/access.h"
 #include "producer/produce.h"
 #include "producer/simulator.h"
 
@@ -23,9 +28,16 @@ typedef struct server_opts {
     int port;           /* 0: any free port (see server_port) */
     size_t max_body_bytes;
     unsigned max_connections;
+    unsigned max_connections_per_ip; /* 0: no per-address limit */
+    /* Idle connections are closed after this long, and so is a connection
+     * that takes longer than this to send a whole request (slowloris). */
     unsigned connection_timeout_s;
     size_t max_inflight;
     unsigned threads;
+    const char *tls_cert_pem; /* both or neither: serve HTTPS; borrowed */
+    const char *tls_key_pem;
+    const access_t *access; /* tokens and topic allow-list; borrowed, required */
+    int auth_metrics;       /* /metrics needs a token when tokens are set */
 } server_opts_t;
 
 typedef struct server server_t;
