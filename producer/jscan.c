@@ -5,6 +5,7 @@
  */
 #include "producer/jscan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,11 +106,44 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
 }
 
 /* Scans a string starting at the quote s[*pos]; leaves *pos past the closing quote. */
+/*
+ * Word-at-a-time helpers for the long runs of plain text inside strings
+ * (payloads are mostly that): a 64-bit word is tested for a quote, a
+ * backslash and, when `strict`, a control character or a non-ASCII byte, so
+ * the byte-by-byte loops below only run where something needs a decision.
+ */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static uint64_t has_byte(uint64_t x, unsigned char b)
+{
+    uint64_t y = x ^ (ONES * b);
+    return (y - ONES) & ~y & HIGHS;
+}
+
+/* Index of the first byte at or after i that is '"' or '\\' (or, when strict,
+ * below 0x20 or above 0x7F), or a position close before n. */
+static size_t skip_plain(const unsigned char *s, size_t i, size_t n, int strict)
+{
+    while (i + 8 <= n) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t special = has_byte(x, '"') | has_byte(x, '\\');
+        if (strict)
+            special |= (x & HIGHS) | ((x - ONES * 0x20) & ~x & HIGHS);
+        if (special)
+            break;
+        i += 8;
+    }
+    return i;
+}
+
 static int scan_string(jscan_t *js, const unsigned char *s, size_t n, size_t *pos, int *escaped)
 {
     size_t i = *pos + 1;
     *escaped = 0;
     for (;;) {
+        i = skip_plain(s, i, n, 1);
         if (i >= n)
             return fail(js, "unterminated string", *pos);
         unsigned char c = s[i];
@@ -372,6 +406,19 @@ size_t jscan_compact(const char *src, size_t len, char *dst)
     size_t o = 0;
     int in_str = 0;
     for (size_t i = 0; i < len; i++) {
+        if (in_str) {
+            /* Copy the plain run up to the next quote or backslash at once
+             * (nothing to copy when in place and no blank was dropped yet). */
+            size_t j = skip_plain((const unsigned char *)src, i, len, 0);
+            if (j > i) {
+                if (dst + o != src + i)
+                    memmove(dst + o, src + i, j - i);
+                o += j - i;
+                i = j;
+                if (i >= len)
+                    break;
+            }
+        }
         char c = src[i];
         if (in_str) {
             dst[o++] = c;

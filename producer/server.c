@@ -33,7 +33,7 @@
 
 /* Per-connection memory: room for about 16 KiB of request headers (MHD
  * answers 431 beyond) and for body chunks read between handler calls. */
-#define CONN_MEMORY_BYTES (64 * 1024)
+#define CONN_MEMORY_BYTES (32 * 1024)
 
 typedef enum {
     ROUTE_PRODUCE,

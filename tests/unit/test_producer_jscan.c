@@ -187,3 +187,63 @@ Test(jscan, base64)
         }
     }
 }
+
+/* The byte-at-a-time compaction jscan_compact() replaced by a word-at-a-time
+ * one: both must give the same bytes, in place or not. */
+static size_t compact_reference(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (in_str) {
+            dst[o++] = c;
+            if (c == '\\')
+                dst[o++] = src[++i];
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        if (c == '"')
+            in_str = 1;
+        dst[o++] = c;
+    }
+    return o;
+}
+
+Test(jscan, compact_matches_reference_on_long_strings)
+{
+    static const char *const pieces[] = {
+        "abcdefgh", "\\\"", "\\\\", "\\n", "\xc3\xa9", " ", "x", "\\u00e9", "0123456789abcdefXYZ"};
+    unsigned long rng = 12345;
+    char src[4096], ref[4096], out[4096], inplace[4096];
+    for (int round = 0; round < 2000; round++) {
+        size_t len = 0;
+        int nstr = 1 + round % 4;
+        for (int k = 0; k < nstr; k++) {
+            rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+            for (unsigned b = (unsigned)(rng >> 60) % 3; b > 0; b--)
+                src[len++] = b == 1 ? ' ' : '\n';
+            src[len++] = '"';
+            int npieces = (int)((rng >> 33) % 40);
+            for (int p = 0; p < npieces; p++) {
+                rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+                const char *piece = pieces[(rng >> 33) % (sizeof(pieces) / sizeof(pieces[0]))];
+                memcpy(src + len, piece, strlen(piece));
+                len += strlen(piece);
+            }
+            src[len++] = '"';
+            src[len++] = k + 1 < nstr ? ',' : ' ';
+        }
+        size_t nref = compact_reference(src, len, ref);
+        size_t nout = jscan_compact(src, len, out);
+        cr_assert_eq(nout, nref, "round %d", round);
+        cr_assert(memcmp(out, ref, nref) == 0, "round %d", round);
+        memcpy(inplace, src, len);
+        nout = jscan_compact(inplace, len, inplace);
+        cr_assert_eq(nout, nref, "round %d in place", round);
+        cr_assert(memcmp(inplace, ref, nref) == 0, "round %d in place", round);
+    }
+}
