@@ -64,7 +64,7 @@ const kgw_cli_t producer_cli = {
     .epilog = "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /health,\n"
               "GET /ready, GET /metrics, POST /webhook-simulator.\n"
               "Defaults passed to librdkafka (override with -X): acks=all,\n"
-              "enable.idempotence=true, partitioner=murmur2_random, linger.ms=5,\n"
+              "enable.idempotence=true, partitioner=murmur2_random, linger.ms=0,\n"
               "message.timeout.ms=30000, topic.metadata.propagation.max.ms=2000,\n"
               "queue.buffering.max.kbytes=65536.",
     .opts = options,
