@@ -20,6 +20,7 @@ REQUIRED=(
     "libjansson-dev pkg:jansson"
     "libcurl4-openssl-dev pkg:libcurl"
     "libuv1-dev pkg:libuv"
+    "libgnutls28-dev pkg:gnutls"
     "libcriterion-dev pkg:criterion"
     "kcat cmd:kcat"
     "curl cmd:curl"
