@@ -36,7 +36,12 @@ reqs=$(recv_stat "$RECV_PORT" requests)
 conns=$(recv_stat "$RECV_PORT" connections)
 note "backlog: $N records in ${elapsed}s, peak RSS $((peak / 1024)) MiB, $conns connections, $reqs requests"
 check_eq "every record forwarded" "$N" "$reqs"
-check "peak RSS under 100 MiB ($((peak / 1024)) MiB)" test "$peak" -lt 102400
+if [ "${KGW_UNDER_VALGRIND:-0}" = 1 ]; then
+    # memcheck's shadow memory inflates RSS: the bound is checked in the plain runs.
+    note "peak RSS $((peak / 1024)) MiB under valgrind (not checked)"
+else
+    check "peak RSS under 100 MiB ($((peak / 1024)) MiB)" test "$peak" -lt 102400
+fi
 check "keep-alive: connections ($conns) <= workers + 4" test "$conns" -le $((WORKERS + 4))
 pauses=$(grep -o 'pauses=[0-9]*' "$TMP/cons.err" | tail -1)
 note "partition pauses (buffer full): ${pauses#pauses=}"
