@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/kgw_log.h"
 #include "producer/envelope.h"
+#include "producer/reaper.h"
 #include "producer/restproxy.h"
 #include "producer/sbuf.h"
 
@@ -61,23 +61,9 @@ typedef enum {
     REQ_ANSWERED,
 } req_state_t;
 
-/*
- * One per TCP connection (MHD's socket context), linked in the server's list
- * from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED, under `conns_lock`. The
- * reaper closes the connection when `receiving` has been set for longer than
- * the connection timeout: the client is trickling its request (slowloris).
- */
-typedef struct conn_ctx {
-    struct conn_ctx *prev, *next;
-    int fd;
-    atomic_int receiving;  /* waiting for (the rest of) a request */
-    atomic_llong since_ms; /* when `receiving` was last set */
-    int cut;               /* the reaper shut it down (under the lock) */
-} conn_ctx_t;
-
 typedef struct request {
     server_t *srv;
-    conn_ctx_t *cctx;
+    reaper_conn_t *rconn; /* the connection's reaper entry (NULL-able) */
     const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
     struct MHD_Connection *conn;
     route_t route;
@@ -110,15 +96,7 @@ struct server {
     int js_key_created;
     kgw_metric_t *m_requests;
     kgw_series_t *s_active;
-    kgw_series_t *s_slow_closed;
-    kgw_series_t *s_conns;
-    /* Connections and the reaper. */
-    pthread_mutex_t conns_lock;
-    pthread_cond_t reaper_cond;
-    conn_ctx_t *conns;
-    int reaper_stop;
-    pthread_t reaper;
-    int reaper_started;
+    reaper_t *reaper;
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][NSTATUS];
 };
 
@@ -170,13 +148,6 @@ static void count_request(server_t *s, route_t route, int status)
     kgw_series_add(kgw_metric_series(s->m_requests, labels), 1);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void free_cb(void *p)
 {
     free(p);
@@ -212,8 +183,7 @@ static enum MHD_Result respond(request_t *req, int status, const char *ctype, ch
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     req->state = REQ_ANSWERED;
-    if (req->cctx)
-        atomic_store(&req->cctx->receiving, 0);
+    reaper_request_in(req->rconn);
     count_request(s, req->route, status);
     return ret;
 }
@@ -601,7 +571,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->conn = conn;
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        req->cctx = ci ? ci->socket_context : NULL;
+        req->rconn = ci ? ci->socket_context : NULL;
         req->route = route_of(url);
         req->path_partition = -1;
         *con_cls = req;
@@ -624,8 +594,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     }
 
     /* The whole body is in. */
-    if (req->cctx)
-        atomic_store(&req->cctx->receiving, 0);
+    reaper_request_in(req->rconn);
     if (req->too_large) {
         char msg[128];
         snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
@@ -652,11 +621,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     request_t *req = *con_cls;
     if (!req)
         return;
-    if (req->cctx) {
-        /* A keep-alive connection: the next request's clock starts now. */
-        atomic_store(&req->cctx->since_ms, now_ms());
-        atomic_store(&req->cctx->receiving, 1);
-    }
+    /* A keep-alive connection: the next request's clock starts now. */
+    reaper_request_done(req->rconn);
     if (req->batch_used)
         batch_term(&req->batch);
     free(req->body);
@@ -667,87 +633,21 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* MHD_CONNECTION_NOTIFY_STARTED and _CLOSED, on an event-loop thread. The
- * closed notification comes before MHD closes the socket, so the reaper
- * (which holds the lock while it calls shutdown) never touches a reused fd. */
+ * closed notification comes before MHD closes the socket, so the reaper never
+ * shuts down a descriptor that was closed and reused. */
 static void conn_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
                            enum MHD_ConnectionNotificationCode toe)
 {
     server_t *s = cls;
-    conn_ctx_t *c;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        c = calloc(1, sizeof(*c));
-        if (!c)
-            return; /* untracked: only the idle timeout applies to it */
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        c->fd = ci ? ci->connect_fd : -1;
-        atomic_store(&c->since_ms, now_ms());
-        atomic_store(&c->receiving, 1);
-        pthread_mutex_lock(&s->conns_lock);
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        pthread_mutex_unlock(&s->conns_lock);
-        *socket_context = c;
-        kgw_series_add(s->s_conns, 1);
+        /* NULL on OOM: then only the idle timeout applies to it. */
+        *socket_context = reaper_add(s->reaper, ci ? ci->connect_fd : -1);
         return;
     }
-    c = *socket_context;
-    if (!c)
-        return;
-    pthread_mutex_lock(&s->conns_lock);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&s->conns_lock);
-    free(c);
+    reaper_remove(s->reaper, *socket_context);
     *socket_context = NULL;
-    kgw_series_add(s->s_conns, -1);
-}
-
-/* The reaper: every quarter second, shuts down connections that have been
- * receiving one request for longer than the connection timeout. MHD's own
- * timeout counts idle time only, so a client trickling a byte a second
- * would otherwise hold its connection forever. */
-static void *reaper_main(void *arg)
-{
-    server_t *s = arg;
-    long long limit_ms = (long long)s->opts.connection_timeout_s * 1000;
-    pthread_mutex_lock(&s->conns_lock);
-    while (!s->reaper_stop) {
-        long long now = now_ms();
-        unsigned cut = 0;
-        for (conn_ctx_t *c = s->conns; c; c = c->next) {
-            if (c->cut || c->fd < 0 || !atomic_load(&c->receiving))
-                continue;
-            if (now - atomic_load(&c->since_ms) > limit_ms) {
-                shutdown(c->fd, SHUT_RDWR);
-                c->cut = 1;
-                cut++;
-            }
-        }
-        if (cut) {
-            kgw_series_add(s->s_slow_closed, cut);
-            KGW_WARN("closed slow connections count=%u reason=\"no complete request within "
-                     "%u s\"",
-                     cut, s->opts.connection_timeout_s);
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (!s->reaper_stop)
-            pthread_cond_timedwait(&s->reaper_cond, &s->conns_lock, &ts);
-    }
-    pthread_mutex_unlock(&s->conns_lock);
-    return NULL;
 }
 
 static void mhd_log_cb(void *cls, const char *fmt, va_list ap)
@@ -770,8 +670,6 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         return NULL;
     }
     s->opts = *opts;
-    pthread_mutex_init(&s->conns_lock, NULL);
-    pthread_cond_init(&s->reaper_cond, NULL);
     s->producer = p;
     s->sim = sim;
     s->metrics = metrics;
@@ -785,12 +683,18 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                         "Connections closed for not sending a whole request within "
                         "--connection-timeout.",
                         NULL, 0);
-    s->s_slow_closed = f ? kgw_metric_series(f, NULL) : NULL;
+    kgw_series_t *s_slow_closed = f ? kgw_metric_series(f, NULL) : NULL;
     f = kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_connections",
                         "Open HTTP connections.", NULL, 0);
-    s->s_conns = f ? kgw_metric_series(f, NULL) : NULL;
-    if (!s->m_requests || !s->s_active || !s->s_slow_closed || !s->s_conns) {
+    kgw_series_t *s_conns = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->m_requests || !s->s_active || !s_slow_closed || !s_conns) {
         snprintf(errstr, errstr_size, "cannot register metrics");
+        server_destroy(s);
+        return NULL;
+    }
+    s->reaper = reaper_new(opts->connection_timeout_s, s_slow_closed, s_conns);
+    if (!s->reaper) {
+        snprintf(errstr, errstr_size, "out of memory");
         server_destroy(s);
         return NULL;
     }
@@ -859,12 +763,11 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
-    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+    if (reaper_start(s->reaper) != 0) {
         snprintf(errstr, errstr_size, "cannot start the slow-connection reaper thread");
         server_destroy(s);
         return NULL;
     }
-    s->reaper_started = 1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : opts->port;
     return s;
@@ -892,18 +795,11 @@ void server_destroy(server_t *s)
 {
     if (!s)
         return;
-    if (s->reaper_started) {
-        pthread_mutex_lock(&s->conns_lock);
-        s->reaper_stop = 1;
-        pthread_cond_broadcast(&s->reaper_cond);
-        pthread_mutex_unlock(&s->conns_lock);
-        pthread_join(s->reaper, NULL);
-    }
+    reaper_stop(s->reaper); /* MHD_stop_daemon below still removes connections */
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    reaper_destroy(s->reaper);
     if (s->js_key_created)
         pthread_key_delete(s->js_key);
-    pthread_cond_destroy(&s->reaper_cond);
-    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

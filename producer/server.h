@@ -8,10 +8,9 @@
  * Threads: libmicrohttpd's event-loop threads (`threads` of them, epoll) run
  * the access handler: they read, parse, validate and enqueue, then suspend
  * the connection. The producer's poller thread and the simulator's timer
- * thread only call MHD_resume_connection(). A reaper thread closes
- * connections that are too slow to send their request (shutdown(2) on the
- * socket, under the lock that also guards the connection list). Other shared
- * state is atomic.
+ * thread only call MHD_resume_connection(). The reaper's thread (reaper.h)
+ * shuts down connections too slow to send their request. Other shared state
+ * is atomic.
  */
 #ifndef PRODUCER_SERVER_H
 #define PRODUCER_SERVER_H

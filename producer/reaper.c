@@ -1,0 +1,181 @@
+/*
+ * reaper: see reaper.h.
+ */
+#include "producer/reaper.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/kgw_log.h"
+
+#define SWEEP_MS 250
+
+struct reaper_conn {
+    struct reaper_conn *prev, *next;
+    int fd;
+    atomic_int receiving;  /* waiting for (the rest of) a request */
+    atomic_llong since_ms; /* when `receiving` was last set */
+    int cut;               /* shut down already (under the lock) */
+};
+
+struct reaper {
+    long long timeout_ms;
+    kgw_series_t *s_closed;
+    kgw_series_t *s_open;
+    pthread_mutex_t lock; /* guards conns, cut, stop */
+    pthread_cond_t cond;
+    reaper_conn_t *conns;
+    int stop;
+    pthread_t thread;
+    int started;
+};
+
+long long reaper_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+reaper_t *reaper_new(unsigned timeout_s, kgw_series_t *closed, kgw_series_t *open)
+{
+    reaper_t *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->timeout_ms = (long long)timeout_s * 1000;
+    r->s_closed = closed;
+    r->s_open = open;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    return r;
+}
+
+unsigned reaper_sweep(reaper_t *r, long long now_ms)
+{
+    unsigned cut = 0;
+    pthread_mutex_lock(&r->lock);
+    for (reaper_conn_t *c = r->conns; c; c = c->next) {
+        if (c->cut || c->fd < 0 || !atomic_load(&c->receiving))
+            continue;
+        if (now_ms - atomic_load(&c->since_ms) > r->timeout_ms) {
+            shutdown(c->fd, SHUT_RDWR);
+            c->cut = 1;
+            cut++;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (cut) {
+        if (r->s_closed)
+            kgw_series_add(r->s_closed, cut);
+        KGW_WARN("closed slow connections count=%u reason=\"no complete request within %lld s\"",
+                 cut, r->timeout_ms / 1000);
+    }
+    return cut;
+}
+
+static void *reaper_main(void *arg)
+{
+    reaper_t *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        pthread_mutex_unlock(&r->lock);
+        reaper_sweep(r, reaper_now_ms());
+        pthread_mutex_lock(&r->lock);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SWEEP_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (!r->stop)
+            pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int reaper_start(reaper_t *r)
+{
+    if (pthread_create(&r->thread, NULL, reaper_main, r) != 0)
+        return -1;
+    r->started = 1;
+    return 0;
+}
+
+void reaper_stop(reaper_t *r)
+{
+    if (!r || !r->started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    r->started = 0;
+}
+
+void reaper_destroy(reaper_t *r)
+{
+    if (!r)
+        return;
+    reaper_stop(r);
+    while (r->conns)
+        reaper_remove(r, r->conns);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+reaper_conn_t *reaper_add(reaper_t *r, int fd)
+{
+    reaper_conn_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    atomic_store(&c->since_ms, reaper_now_ms());
+    atomic_store(&c->receiving, 1);
+    pthread_mutex_lock(&r->lock);
+    c->next = r->conns;
+    if (r->conns)
+        r->conns->prev = c;
+    r->conns = c;
+    pthread_mutex_unlock(&r->lock);
+    if (r->s_open)
+        kgw_series_add(r->s_open, 1);
+    return c;
+}
+
+void reaper_remove(reaper_t *r, reaper_conn_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        r->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&r->lock);
+    free(c);
+    if (r->s_open)
+        kgw_series_add(r->s_open, -1);
+}
+
+void reaper_request_in(reaper_conn_t *c)
+{
+    if (c)
+        atomic_store(&c->receiving, 0);
+}
+
+void reaper_request_done(reaper_conn_t *c)
+{
+    if (!c)
+        return;
+    atomic_store(&c->since_ms, reaper_now_ms());
+    atomic_store(&c->receiving, 1);
+}
