@@ -17,8 +17,10 @@ check_eq "warm-up produce" 200 "$(status_of "$r")"
 # Slow brokers: every produce takes about 1.5 s, so requests are in flight.
 for b in 1 2 3; do dc_cmd broker rtt "$b" 1500 >/dev/null; done
 keepalive_load inflight "$URL" "$T" 40 8 30
-check "requests are in flight" wait_until 10 bash -c \
-    "curl -s '$URL/metrics' | grep -q '^kgw_producer_inflight_requests [1-9]'"
+# Wait for all 8 connections to have a request in flight: SIGTERM sooner
+# would let a connection send its next request during the drain (503).
+check "8 requests are in flight" wait_until 10 bash -c \
+    "curl -s '$URL/metrics' | grep -q '^kgw_producer_inflight_requests 8$'"
 term_wait "$PRODUCER_PID"
 check_eq "exits 0 on SIGTERM" 0 "$EXIT_CODE"
 check "load client finished" wait_until 30 load_done
