@@ -30,10 +30,11 @@ run_unit() {
         echo "== unit: $(basename "$bin")"
         out=$("$bin" --jobs 1 2>&1) || true
         printf '%s\n' "$out" | grep -vE '^\[----\] +(Criterion|Running)' | grep -E 'FAIL|Synthesis|\[FAIL\]|CRASH|Assertion|warning' || true
-        line=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -1)
+        line=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -1) || true
         if [ -z "$line" ]; then
             failed=$((failed + 1))
-            failures+=("unit $(basename "$bin"): no criterion summary")
+            failures+=("unit $(basename "$bin"): no criterion summary (crashed?)")
+            printf '%s\n' "$out" | tail -20
             continue
         fi
         t=$(sed -E 's/.*Tested: ([0-9]+).*/\1/' <<<"$line")
