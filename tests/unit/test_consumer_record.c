@@ -145,3 +145,97 @@ Test(record, webhook_id)
     cr_assert_eq(record_webhook_id(id, sizeof(id), "orders", 3, 1234567890123LL), 0);
     cr_assert_str_eq(id, "orders-3-1234567890123");
 }
+
+/* The byte-at-a-time escaper the word-at-a-time path must agree with. */
+static void reference_string(record_buf_t *out, const unsigned char *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[8];
+    record_buf_append(out, "\"", 1);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n = record_utf8_seq(p + i, len - i);
+        if (c == '"' || c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)c;
+            record_buf_append(out, tmp, 2);
+        } else if (c < 0x20) {
+            const char *esc = c == '\n'   ? "\\n"
+                              : c == '\r' ? "\\r"
+                              : c == '\t' ? "\\t"
+                              : c == '\b' ? "\\b"
+                              : c == '\f' ? "\\f"
+                                          : NULL;
+            if (esc) {
+                record_buf_append(out, esc, 2);
+            } else {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                record_buf_append(out, u, 6);
+            }
+        } else if (n == 0) {
+            record_buf_append(out, "\xef\xbf\xbd", 3);
+            n = 1;
+        } else {
+            record_buf_append(out, p + i, n);
+        }
+        i += n ? n : 1;
+    }
+    record_buf_append(out, "\"", 1);
+}
+
+Test(record, word_at_a_time_agrees_with_bytes)
+{
+    /* One special byte at every position of plain runs of every length
+     * around the 8-byte word, as a JSON string and through the escaper. */
+    static const unsigned char specials[] = {'"',  '\\', '\n', 0x01, 0x1f,
+                                             0x7f, 0x80, 0xc3, 0xff, ' '};
+    unsigned char buf[40];
+    for (size_t len = 0; len <= 24; len++) {
+        for (size_t pos = 0; pos <= len; pos++) {
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                memset(buf, 'a', sizeof(buf));
+                if (pos < len)
+                    buf[pos] = specials[k];
+                record_buf_t got, want;
+                record_buf_init(&got);
+                record_buf_init(&want);
+                int lossy = 0;
+                cr_assert_eq(record_json_string(&got, buf, len, &lossy), 0);
+                reference_string(&want, buf, len);
+                cr_assert_eq(got.len, want.len, "len=%zu pos=%zu byte=0x%02x", len, pos,
+                             specials[k]);
+                cr_assert_eq(memcmp(got.data, want.data, got.len), 0, "len=%zu pos=%zu", len, pos);
+                /* Our own output is valid JSON; the raw bytes in quotes are
+                 * exactly when the special byte is allowed there. */
+                cr_assert(record_is_json(got.data, got.len));
+                unsigned char q[48];
+                q[0] = '"';
+                memcpy(q + 1, buf, len);
+                q[len + 1] = '"';
+                unsigned char c = pos < len ? specials[k] : 'a';
+                int ok = c >= 0x20 && c != '"' && c != '\\' && c < 0x80;
+                cr_assert_eq(record_is_json(q, len + 2), ok, "len=%zu pos=%zu byte=0x%02x", len,
+                             pos, c);
+                record_buf_term(&got);
+                record_buf_term(&want);
+            }
+        }
+    }
+}
+
+Test(record, format_time_across_seconds)
+{
+    char buf[40];
+    record_format_time(buf, sizeof(buf), 1795000000123LL);
+    cr_assert_str_eq(buf, "2026-11-18T11:06:40.123Z");
+    record_format_time(buf, sizeof(buf), 1795000000999LL);
+    cr_assert_str_eq(buf, "2026-11-18T11:06:40.999Z");
+    record_format_time(buf, sizeof(buf), 1795000001000LL);
+    cr_assert_str_eq(buf, "2026-11-18T11:06:41.000Z");
+    record_format_time(buf, sizeof(buf), 1795000000005LL);
+    cr_assert_str_eq(buf, "2026-11-18T11:06:40.005Z");
+    record_format_time(buf, sizeof(buf), -1);
+    cr_assert_str_eq(buf, "1969-12-31T23:59:59.999Z");
+    record_format_time(buf, 10, 1795000000123LL);
+    cr_assert_str_eq(buf, "2026-11-1");
+}
