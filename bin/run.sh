@@ -64,10 +64,14 @@ wait_for() {
     return 1
 }
 
+# Each program runs in its own session (setsid), so the terminal's Ctrl-C reaches only this
+# script, which then stops them in order: consumer (commits, leaves the group), producer,
+# cluster. Otherwise all three get SIGINT at once and the consumer's last commit meets a
+# cluster that is already gone.
 # kgw-devcluster's stdin stays open (a fifo we hold) so it keeps running.
 mkfifo "$LOGS/devcluster.ctl"
 exec {ctl}<>"$LOGS/devcluster.ctl"
-"$BUILD/kgw-devcluster" --brokers 3 --topic "$TOPIC:$PARTITIONS" \
+setsid "$BUILD/kgw-devcluster" --brokers 3 --topic "$TOPIC:$PARTITIONS" \
     --bootstrap-file "$LOGS/bootstrap" <&"$ctl" >"$LOGS/devcluster.out" 2>"$LOGS/devcluster.log" &
 PIDS+=($!)
 if ! wait_for 20 test -s "$LOGS/bootstrap"; then
@@ -81,7 +85,7 @@ echo "kgw-devcluster: 3 in-memory brokers at $BOOTSTRAP (topic $TOPIC, $PARTITIO
 echo "  log: $LOGS/devcluster.log"
 
 if [ -x "$BUILD/kgw-producer" ]; then
-    "$BUILD/kgw-producer" --brokers "$BOOTSTRAP" --port "$PORT" --listen 127.0.0.1 \
+    setsid "$BUILD/kgw-producer" --brokers "$BOOTSTRAP" --port "$PORT" --listen 127.0.0.1 \
         2>"$LOGS/producer.log" >/dev/null &
     PIDS+=($!)
     if ! wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$PORT/ready"; then
@@ -92,7 +96,7 @@ if [ -x "$BUILD/kgw-producer" ]; then
     echo "kgw-producer: http://127.0.0.1:$PORT  (log: $LOGS/producer.log)"
 fi
 if [ -x "$BUILD/kgw-consumer" ] && [ -x "$BUILD/kgw-producer" ]; then
-    "$BUILD/kgw-consumer" -broker "$BOOTSTRAP" -topic "$TOPIC" -group kgw-run \
+    setsid "$BUILD/kgw-consumer" -broker "$BOOTSTRAP" -topic "$TOPIC" -group kgw-run \
         -target-url "http://127.0.0.1:$PORT/webhook-simulator?delay_ms=0&error_rate=0" \
         -workers 16 -stats-interval 5 2>"$LOGS/consumer.log" >/dev/null &
     PIDS+=($!)
@@ -101,9 +105,12 @@ if [ -x "$BUILD/kgw-consumer" ] && [ -x "$BUILD/kgw-producer" ]; then
     echo "Try:"
     echo "  curl -X POST http://127.0.0.1:$PORT/produce -H 'Content-Type: application/json' \\"
     echo "       -d '{\"topic\":\"$TOPIC\",\"key\":\"k1\",\"payload\":{\"hello\":\"world\"}}'"
-    echo "then watch the consumer deliver it to the simulator below. Ctrl-C stops all three."
+    echo "then watch the consumer deliver it to the simulator below (\"webhook-simulator"
+    echo "received\" lines). Ctrl-C stops all three."
     echo
-    tail -n +1 -F "$LOGS/consumer.log" &
+    # Both logs, interleaved; tail exits with this script (--pid), grep on its EOF.
+    tail -n 0 -F --pid=$$ "$LOGS/consumer.log" "$LOGS/producer.log" 2>/dev/null |
+        grep --line-buffered -v '^==> ' &
     PIDS+=($!)
 else
     echo

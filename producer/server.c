@@ -494,6 +494,11 @@ static void sim_fire_cb(void *opaque)
 static enum MHD_Result answer_simulator(request_t *req)
 {
     sbuf_t sb;
+    /* One line per simulated delivery, so `make run` shows a record arriving. This is a test
+     * endpoint, never the produce path, so the log line costs nothing that matters. */
+    const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "webhook-id");
+    KGW_INFO("webhook-simulator received webhook_id=%s status=%d delay_ms=%ld bytes=%zu",
+             id ? id : "-", req->sim_status, req->sim_delay_ms, req->received);
     sbuf_init(&sb);
     if (req->sim_status >= 200 && req->sim_status < 300)
         sbuf_addf(&sb, "{\"status\":\"ok\",\"code\":%d,\"delay_ms\":%ld,\"received_bytes\":%zu}",
