@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/load.sh
 source "$ROOT/tests/lib/load.sh"
 
-N=${KGW_FAULT_REQUESTS:-1500}
+N=${KGW_FAULT_REQUESTS:-1000}
 DEADLINE=40 # per request: librdkafka's message.timeout.ms (30 s) plus slack
 RSS_LIMIT_KB=$((150 * 1024))
 

@@ -11,7 +11,7 @@ source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/load.sh
 source "$ROOT/tests/lib/load.sh"
 
-N=${KGW_FAULT_RECORDS:-2000}
+N=${KGW_FAULT_RECORDS:-1000}
 N_KILL=${KGW_FAULT_KILL_RECORDS:-10000}
 WORKERS=8
 COMMIT_MS=200
@@ -140,7 +140,7 @@ start_sampler slow
 consumer c-slow -timeout 1 -retries 30 -retry-delay 100
 C=$LAST_PID
 t0=$SECONDS
-wait_until 8 elapsed_ge "$t0" 6 || true # 6 s of timeouts is the fault itself
+wait_until 6 elapsed_ge "$t0" 4 || true # 4 s of timeouts is the fault itself
 recv_control '{"delay": 0}'
 finish_run slow "$C"
 # Every timed-out attempt may have been recorded by the receiver as well.
@@ -190,7 +190,7 @@ fi
 # 5. Group members join and leave during the run.
 if phase group; then
 setup group "$N"
-recv_control '{"delay": 0.01}'
+recv_control '{"delay": 0.03}'
 start_sampler group
 consumer c-group-a
 A=$LAST_PID
