@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/kgw_log.h"
 #include "consumer/policy.h"
@@ -21,6 +23,9 @@ typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     sink_t *s;
+    int events; /* what the poll handle watches now (UV_READABLE...), 0 stopped */
+    int wanted; /* curl watches this socket (between CURL_POLL_IN/OUT and REMOVE) */
+    int ours;   /* opened by opensocket_fn: closesocket_fn will see it closed */
     struct sock_ctx *prev, *next; /* the sink's list of open poll handles */
 } sock_ctx_t;
 
@@ -40,6 +45,8 @@ struct sink {
     size_t active;
     int stopped;
     sock_ctx_t *socks;
+    sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
+    size_t nbyfd;
     signature_key_t key; /* len 0: requests are not signed */
 };
 
@@ -99,6 +106,14 @@ static void poll_cb(uv_poll_t *handle, int status, int events)
     sink_t *s = ctx->s;
     int flags = 0;
     int running;
+    if (!ctx->wanted) {
+        /* An idle cached connection became readable (the peer closed it):
+         * curl finds out when it next uses or prunes it. Stop watching
+         * rather than spin on a level-triggered descriptor. */
+        uv_poll_stop(&ctx->poll);
+        ctx->events = 0;
+        return;
+    }
     if (status < 0) {
         flags = CURL_CSELECT_ERR;
     } else {
@@ -139,6 +154,8 @@ static void sock_close_cb(uv_handle_t *handle)
 
 static void sock_close(sink_t *s, sock_ctx_t *ctx)
 {
+    if ((size_t)ctx->fd < s->nbyfd && s->byfd[ctx->fd] == ctx)
+        s->byfd[ctx->fd] = NULL;
     if (ctx->prev)
         ctx->prev->next = ctx->next;
     else
@@ -149,42 +166,105 @@ static void sock_close(sink_t *s, sock_ctx_t *ctx)
     uv_close((uv_handle_t *)&ctx->poll, sock_close_cb);
 }
 
+static sock_ctx_t *sock_new(sink_t *s, curl_socket_t fd, int ours)
+{
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= s->nbyfd) {
+        size_t n = s->nbyfd ? s->nbyfd : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        sock_ctx_t **byfd = realloc(s->byfd, n * sizeof(*byfd));
+        if (!byfd)
+            return NULL;
+        memset(byfd + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*byfd));
+        s->byfd = byfd;
+        s->nbyfd = n;
+    }
+    if (s->byfd[fd]) /* a descriptor closed behind our back: not watched any more */
+        sock_close(s, s->byfd[fd]);
+    sock_ctx_t *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
+    ctx->fd = fd;
+    ctx->s = s;
+    ctx->ours = ours;
+    if (uv_poll_init_socket(s->loop, &ctx->poll, fd)) {
+        free(ctx);
+        return NULL;
+    }
+    ctx->poll.data = ctx;
+    ctx->next = s->socks;
+    if (s->socks)
+        s->socks->prev = ctx;
+    s->socks = ctx;
+    s->byfd[fd] = ctx;
+    return ctx;
+}
+
+/*
+ * curl says which sockets to watch. Each request on a kept-alive connection
+ * goes CURL_POLL_IN (response awaited), then CURL_POLL_REMOVE (back in the
+ * cache). Re-arming a libuv poll handle costs two epoll_ctl calls
+ * (uv_poll_start stops first; re-adding a descriptor epoll still holds fails
+ * with EEXIST and is retried as a modify), and closing one costs another:
+ * together ~9% of the process's CPU time at full speed. So the poll handle
+ * of a connection's socket lives as long as the socket (opensocket_fn to
+ * closesocket_fn), keeps watching across CURL_POLL_REMOVE (poll_cb drops an
+ * unwanted wake-up), and is re-armed only when the events change. Sockets
+ * curl did not open through opensocket_fn (a resolver's wake-up pair) may be
+ * closed without closesocket_fn: theirs closes at CURL_POLL_REMOVE.
+ */
 static int socket_fn(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     (void)easy;
+    (void)socketp;
     sink_t *s = userp;
-    sock_ctx_t *ctx = socketp;
+    sock_ctx_t *ctx = fd >= 0 && (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
     if (action == CURL_POLL_REMOVE) {
-        if (ctx) {
-            curl_multi_assign(s->multi, fd, NULL);
+        if (ctx && ctx->ours)
+            ctx->wanted = 0;
+        else if (ctx)
             sock_close(s, ctx);
-        }
         return 0;
     }
-    if (!ctx) {
-        ctx = calloc(1, sizeof(*ctx));
-        if (!ctx)
-            return -1;
-        ctx->fd = fd;
-        ctx->s = s;
-        if (uv_poll_init_socket(s->loop, &ctx->poll, fd)) {
-            free(ctx);
-            return -1;
-        }
-        ctx->poll.data = ctx;
-        ctx->next = s->socks;
-        if (s->socks)
-            s->socks->prev = ctx;
-        s->socks = ctx;
-        curl_multi_assign(s->multi, fd, ctx);
-    }
+    if (!ctx && !(ctx = sock_new(s, fd, 0)))
+        return -1;
     int events = 0;
     if (action & CURL_POLL_IN)
         events |= UV_READABLE;
     if (action & CURL_POLL_OUT)
         events |= UV_WRITABLE;
-    uv_poll_start(&ctx->poll, events, poll_cb);
+    ctx->wanted = 1;
+    if (events != ctx->events) {
+        ctx->events = events;
+        uv_poll_start(&ctx->poll, events, poll_cb);
+    }
     return 0;
+}
+
+static curl_socket_t opensocket_fn(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    sink_t *s = clientp;
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    if (!sock_new(s, fd, 1)) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+/* curl closes a socket: its poll handle goes first, so that libuv never
+ * watches a descriptor number that a new socket may already reuse. */
+static int closesocket_fn(void *clientp, curl_socket_t fd)
+{
+    sink_t *s = clientp;
+    if (fd >= 0 && (size_t)fd < s->nbyfd && s->byfd[fd])
+        sock_close(s, s->byfd[fd]);
+    return close(fd);
 }
 
 sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
@@ -252,6 +332,10 @@ static CURL *easy_new(sink_t *s)
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, opensocket_fn);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, closesocket_fn);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
     if (cfg->ca_file)
         curl_easy_setopt(easy, CURLOPT_CAINFO, cfg->ca_file);
     if (cfg->insecure) {
@@ -393,5 +477,6 @@ void sink_destroy(sink_t *s)
     signature_key_term(&s->key);
     free(s->all);
     free(s->pool);
+    free(s->byfd);
     free(s);
 }
