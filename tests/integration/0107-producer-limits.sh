@@ -78,7 +78,11 @@ check_eq "a real /produce is acknowledged meanwhile" 200 "$(status_of "$r")"
 check "within 2 s (${ms} ms)" test "$ms" -lt 2000
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$PRODUCER_PID/status")
 note "producer RSS with 1,000 slow connections: ${rss} KiB"
-check "RSS stays under 50 MB with 1,000 slow connections (${rss} KiB)" test "$rss" -lt 51200
+if memory_bounds_apply; then
+    check "RSS stays under 50 MB with 1,000 slow connections (${rss} KiB)" test "$rss" -lt 51200
+else
+    note "RSS ${rss} KiB under valgrind or a sanitizer (not checked)"
+fi
 check "the slow clients finish" wait_until 30 grep -q '^closed=' "$TMP/slow.out"
 note "$(grep '^closed=' "$TMP/slow.out")"
 check "the server closed all 1,000" grep -q '^closed=1000 ' "$TMP/slow.out"
