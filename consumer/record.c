@@ -441,10 +441,38 @@ void record_format_time(char *buf, size_t size, int64_t ts_ms)
     *w = '\0';
 }
 
+size_t record_fmt_i64(char *out, int64_t v)
+{
+    char tmp[20];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 int record_webhook_id(char *buf, size_t size, const char *topic, int32_t partition, int64_t offset)
 {
-    int n = snprintf(buf, size, "%s-%" PRId32 "-%" PRId64, topic, partition, offset);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
+    size_t tlen = strlen(topic);
+    if (size < tlen + 44) { /* '-', 11 digits, '-', 20 digits, NUL */
+        int n = snprintf(buf, size, "%s-%" PRId32 "-%" PRId64, topic, partition, offset);
+        return n < 0 || (size_t)n >= size ? -1 : 0;
+    }
+    char *w = buf;
+    memcpy(w, topic, tlen);
+    w += tlen;
+    *w++ = '-';
+    w += record_fmt_i64(w, partition);
+    *w++ = '-';
+    w += record_fmt_i64(w, offset);
+    *w = '\0';
+    return 0;
 }
 
 static int encode_value(const record_view_t *rv, record_buf_t *out)
@@ -471,10 +499,17 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
     if (append_str(out, "{\"topic\":") ||
         record_json_string(out, rv->topic, strlen(rv->topic), NULL))
         return -1;
-    snprintf(num, sizeof(num),
-             ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":", rv->partition,
-             rv->offset);
-    if (append_str(out, num))
+    static const char part[] = ",\"partition\":", off[] = ",\"offset\":", key[] = ",\"key\":";
+    char *w = num;
+    memcpy(w, part, sizeof(part) - 1);
+    w += sizeof(part) - 1;
+    w += record_fmt_i64(w, rv->partition);
+    memcpy(w, off, sizeof(off) - 1);
+    w += sizeof(off) - 1;
+    w += record_fmt_i64(w, rv->offset);
+    memcpy(w, key, sizeof(key) - 1);
+    w += sizeof(key) - 1;
+    if (record_buf_append(out, num, (size_t)(w - num)))
         return -1;
     if (!rv->key ? append_str(out, "null") : record_json_string(out, rv->key, rv->key_len, &lossy))
         return -1;
@@ -486,9 +521,11 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
         return -1;
     if (rv->timestamp_ms >= 0) {
         char ts[40];
-        record_format_time(ts, sizeof(ts), rv->timestamp_ms);
-        snprintf(num, sizeof(num), "\"%s\"", ts);
-        if (append_str(out, num))
+        ts[0] = '"';
+        record_format_time(ts + 1, sizeof(ts) - 2, rv->timestamp_ms);
+        size_t n = strlen(ts);
+        ts[n] = '"';
+        if (record_buf_append(out, ts, n + 1))
             return -1;
     } else if (append_str(out, "null")) {
         return -1;

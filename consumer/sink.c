@@ -46,6 +46,7 @@ struct sink {
     int stopped;
     sock_ctx_t *socks;
     sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
+    struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
     size_t nbyfd;
     signature_key_t key; /* len 0: requests are not signed */
 };
@@ -90,8 +91,6 @@ static void check_info(sink_t *s)
             snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
         curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &req->elapsed_s);
         curl_multi_remove_handle(s->multi, easy);
-        curl_slist_free_all(req->hdrs);
-        req->hdrs = NULL;
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         s->pool[s->npool++] = easy;
@@ -301,6 +300,17 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->workers);
     curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cfg->workers);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, cfg->workers);
+    /* "Expect:" stops curl waiting for 100-continue. */
+    const char *fixed[] = {"Content-Type: application/json", "Expect:"};
+    for (size_t i = 0; i < 2 + cfg->headers.count; i++) {
+        struct curl_slist *l =
+            curl_slist_append(s->fixed_hdrs, i < 2 ? fixed[i] : cfg->headers.items[i - 2]);
+        if (!l) {
+            snprintf(errstr, errstr_size, "out of memory");
+            goto fail;
+        }
+        s->fixed_hdrs = l;
+    }
     if (uv_timer_init(loop, &s->timer)) {
         snprintf(errstr, errstr_size, "cannot create a timer");
         goto fail;
@@ -310,6 +320,7 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     return s;
 fail:
     signature_key_term(&s->key);
+    curl_slist_free_all(s->fixed_hdrs);
     curl_multi_cleanup(s->multi);
     free(s->all);
     free(s->pool);
@@ -347,9 +358,7 @@ static CURL *easy_new(sink_t *s)
 
 int sink_send(sink_t *s, sink_req_t *req)
 {
-    char line[400];
     CURL *easy;
-    struct curl_slist *hdrs = NULL, *tmp;
 
     if (s->stopped)
         return -1;
@@ -375,35 +384,26 @@ int sink_send(sink_t *s, sink_req_t *req)
     }
 
     /* Standard Webhooks: webhook-id is stable across retries, the timestamp
-     * is the attempt's. "Expect:" stops curl waiting for 100-continue. */
-    const char *fixed[] = {"Content-Type: application/json", "Expect:"};
-    for (size_t i = 0; i < 2; i++) {
-        if (!(tmp = curl_slist_append(hdrs, fixed[i])))
-            goto fail;
-        hdrs = tmp;
-    }
-    snprintf(line, sizeof(line), "webhook-id: %s", req->webhook_id);
-    if (!(tmp = curl_slist_append(hdrs, line)))
-        goto fail;
-    hdrs = tmp;
+     * is the attempt's. */
     long long now = (long long)time(NULL);
-    snprintf(line, sizeof(line), "webhook-timestamp: %lld", now);
-    if (!(tmp = curl_slist_append(hdrs, line)))
-        goto fail;
-    hdrs = tmp;
+    struct curl_slist *n = req->hdr_nodes;
+    static const char id_name[] = "webhook-id: ", ts_name[] = "webhook-timestamp: ";
+    size_t idlen = strnlen(req->webhook_id, sizeof(req->webhook_id) - 1);
+    memcpy(req->hdr_id, id_name, sizeof(id_name) - 1);
+    memcpy(req->hdr_id + sizeof(id_name) - 1, req->webhook_id, idlen);
+    req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
+    memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
+    req->hdr_ts[sizeof(ts_name) - 1 + record_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] =
+        '\0';
+    n[0] = (struct curl_slist){req->hdr_id, &n[1]};
+    n[1] = (struct curl_slist){req->hdr_ts, s->fixed_hdrs};
     if (s->key.len) {
         char sig[SIGNATURE_MAX];
         if (signature_sign(&s->key, req->webhook_id, now, req->body->data, req->body->len, sig))
             goto fail;
-        snprintf(line, sizeof(line), "webhook-signature: %s", sig);
-        if (!(tmp = curl_slist_append(hdrs, line)))
-            goto fail;
-        hdrs = tmp;
-    }
-    for (size_t i = 0; i < s->cfg->headers.count; i++) {
-        if (!(tmp = curl_slist_append(hdrs, s->cfg->headers.items[i])))
-            goto fail;
-        hdrs = tmp;
+        snprintf(req->hdr_sig, sizeof(req->hdr_sig), "webhook-signature: %s", sig);
+        n[1].next = &n[2];
+        n[2] = (struct curl_slist){req->hdr_sig, s->fixed_hdrs};
     }
 
     req->status = 0;
@@ -411,24 +411,21 @@ int sink_send(sink_t *s, sink_req_t *req)
     req->error[0] = '\0';
     req->retry_after_s = -1;
     req->elapsed_s = 0;
-    req->hdrs = hdrs;
     req->easy = easy;
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
     if (curl_multi_add_handle(s->multi, easy) != CURLM_OK) {
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-        req->hdrs = NULL;
         req->easy = NULL;
         goto fail;
     }
     s->active++;
     return 0;
 fail:
-    curl_slist_free_all(hdrs);
     s->pool[s->npool++] = easy;
     return -1;
 }
@@ -447,11 +444,8 @@ void sink_stop(sink_t *s)
     for (size_t i = 0; i < s->nall; i++) {
         sink_req_t *req = NULL;
         curl_easy_getinfo(s->all[i], CURLINFO_PRIVATE, (char **)&req);
-        if (curl_multi_remove_handle(s->multi, s->all[i]) == CURLM_OK && req && req->easy) {
-            curl_slist_free_all(req->hdrs);
-            req->hdrs = NULL;
+        if (curl_multi_remove_handle(s->multi, s->all[i]) == CURLM_OK && req && req->easy)
             req->easy = NULL;
-        }
     }
     s->active = 0;
     /* Cleaning up the multi closes the cached connections, which calls
@@ -475,6 +469,7 @@ void sink_destroy(sink_t *s)
     for (size_t i = 0; i < s->nall; i++)
         curl_easy_cleanup(s->all[i]);
     signature_key_term(&s->key);
+    curl_slist_free_all(s->fixed_hdrs);
     free(s->all);
     free(s->pool);
     free(s->byfd);

@@ -36,9 +36,13 @@ typedef struct sink_req {
     long retry_after_s; /* from a Retry-After header, or -1 */
     double elapsed_s;
 
-    /* Internal. */
+    /* Internal: the attempt's own header lines, chained in front of the
+     * sink's fixed ones without allocating (curl only reads the list). */
     CURL *easy;
-    struct curl_slist *hdrs;
+    struct curl_slist hdr_nodes[3];
+    char hdr_id[sizeof("webhook-id: ") + 320];
+    char hdr_ts[48];
+    char hdr_sig[sizeof("webhook-signature: ") + 64];
 } sink_req_t;
 
 /* Runs exactly once per successful sink_send(), on the loop thread. The

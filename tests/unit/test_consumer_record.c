@@ -239,3 +239,33 @@ Test(record, format_time_across_seconds)
     record_format_time(buf, 10, 1795000000123LL);
     cr_assert_str_eq(buf, "2026-11-1");
 }
+
+Test(record, fmt_i64_and_long_webhook_id)
+{
+    char b[24];
+    static const struct {
+        int64_t v;
+        const char *s;
+    } cases[] = {{0, "0"},
+                 {7, "7"},
+                 {-1, "-1"},
+                 {1234567890123LL, "1234567890123"},
+                 {INT64_MAX, "9223372036854775807"},
+                 {INT64_MIN, "-9223372036854775808"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = record_fmt_i64(b, cases[i].v);
+        b[n] = '\0';
+        cr_assert_str_eq(b, cases[i].s);
+    }
+    char id[64];
+    cr_assert_eq(record_webhook_id(id, sizeof(id), "t", -5, INT64_MIN), 0);
+    cr_assert_str_eq(id, "t--5--9223372036854775808");
+    /* Too long for the buffer: an error, as before. */
+    cr_assert_eq(record_webhook_id(id, 10, "orders", 3, 1234567890123LL), -1);
+    char big[400];
+    memset(big, 'x', 299);
+    big[299] = '\0';
+    char out[320];
+    cr_assert_eq(record_webhook_id(out, sizeof(out), big, 31, 99), 0);
+    cr_assert_eq(strlen(out), 299 + 6);
+}
