@@ -8,6 +8,8 @@
 source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/consumer.sh
 source "$(dirname "$0")/../lib/consumer.sh"
+# A SIGKILLed member keeps its partitions until its session expires (45 s by default),
+# so the consumers here use a 6 s session.
 
 T=kill-$RUN_ID
 G=g-kill-$RUN_ID
@@ -21,14 +23,14 @@ start_receiver recv
 delivered() { recv_ids "$RECV_LOG" | sort -u | wc -l; }
 at_least() { [ "$(delivered)" -ge "$1" ]; }
 
-start_consumer cons1 -topic "$T" -group "$G" -workers "$WORKERS" -rate "$RATE" -commit-interval 200
+start_consumer cons1 -topic "$T" -group "$G" -workers "$WORKERS" -rate "$RATE" -commit-interval 200 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500
 check "first run delivers some records" wait_until 60 at_least 400
 kill -KILL "$CONSUMER_PID"
 wait "$CONSUMER_PID" 2>/dev/null || true
 before=$(delivered)
 note "SIGKILL after $before records"
 
-start_consumer cons2 -topic "$T" -group "$G" -workers "$WORKERS" -rate "$RATE" -commit-interval 200
+start_consumer cons2 -topic "$T" -group "$G" -workers "$WORKERS" -rate "$RATE" -commit-interval 200 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500
 check "second run: SIGTERM mid-stream" wait_until 60 at_least 900
 kill -TERM "$CONSUMER_PID"
 rc=0
@@ -42,7 +44,7 @@ c2=$(committed_sum "$G" "$T" 4)
 check "SIGTERM: committed ($c2) covers what was delivered in order, never more than delivered ($d2)" \
     test "$c2" -le "$d2" -a "$c2" -ge $((d2 - WORKERS))
 
-start_consumer cons3 -topic "$T" -group "$G" -workers "$WORKERS" -commit-interval 200
+start_consumer cons3 -topic "$T" -group "$G" -workers "$WORKERS" -commit-interval 200 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500
 check "after the restarts every record was delivered" wait_until 60 at_least "$N"
 kill -TERM "$CONSUMER_PID"
 wait "$CONSUMER_PID" || true
