@@ -237,6 +237,21 @@ static int is_hex(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* The value of the 4 hex digits at p, or -1 when they are not (all) there. */
+static long hex4(const unsigned char *p, const unsigned char *end)
+{
+    long v = 0;
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        if (!is_hex(c))
+            return -1;
+        v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
 static int scan_string(scan_t *s)
 {
     s->p++; /* opening quote */
@@ -264,10 +279,24 @@ static int scan_string(scan_t *s)
                 return -1;
             c = s->p[1];
             if (c == 'u') {
-                if (s->end - s->p < 6 || !is_hex(s->p[2]) || !is_hex(s->p[3]) || !is_hex(s->p[4]) ||
-                    !is_hex(s->p[5]))
+                /* A UTF-16 surrogate must come as a high-low pair: RFC 8259's
+                 * grammar lets a lone one through but calls the result
+                 * unpredictable, and strict receivers (and kgw-producer)
+                 * refuse it, so such a value is wrapped, not embedded. */
+                long u = hex4(s->p + 2, s->end);
+                if (u < 0)
                     return -1;
                 s->p += 6;
+                if (u >= 0xdc00 && u <= 0xdfff)
+                    return -1;
+                if (u >= 0xd800 && u <= 0xdbff) {
+                    long lo = (s->end - s->p >= 2 && s->p[0] == '\\' && s->p[1] == 'u')
+                                  ? hex4(s->p + 2, s->end)
+                                  : -1;
+                    if (lo < 0xdc00 || lo > 0xdfff)
+                        return -1;
+                    s->p += 6;
+                }
             } else if (c && strchr("\"\\/bfnrt", c)) {
                 s->p += 2;
             } else {

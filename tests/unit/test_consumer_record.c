@@ -98,8 +98,13 @@ Test(record, validator_table)
         {"\"\\x\"", 0},
         {"\"\\u12\"", 0},
         {"\"\xff\"", 0},
-        {"\"\xed\xa0\x80\"", 0}, /* encoded surrogate */
-        {"\"\xc0\xaf\"", 0},     /* overlong */
+        {"\"\xed\xa0\x80\"", 0},    /* encoded surrogate */
+        {"\"\\ud83d\\ude00\"", 1},  /* an escaped surrogate pair */
+        {"\"\\udfff\"", 0},         /* a lone low surrogate (found by fuzzing) */
+        {"\"\\ud83d\"", 0},         /* a high surrogate without its pair */
+        {"\"\\ud83dx\\ude00\"", 0}, /* a high surrogate not followed by \u */
+        {"\"\\ud83d\\u0041\"", 0},  /* a high surrogate followed by a non-surrogate */
+        {"\"\xc0\xaf\"", 0},        /* overlong */
         {"{} {}", 0},
         {"hello", 0},
         {"{'a':1}", 0},
