@@ -142,13 +142,10 @@ source_t *source_new(uv_loop_t *loop, const consumer_config_t *cfg, const source
         "65536",
         "enable.partition.eof",
         "false",
-        /* librdkafka's own default (eager). cooperative-sticky stalled a group
-         * whose members all started at once against the 2.0.2 mock (commits
-         * refused with ILLEGAL_GENERATION in a loop, one member never
-         * assigned; librdkafka#4059); -X partition.assignment.strategy=
-         * cooperative-sticky selects the incremental protocol. */
+        /* Incremental rebalances: only partitions that move are revoked,
+         * the others keep flowing (and keep their uncommitted progress). */
         "partition.assignment.strategy",
-        "range,roundrobin",
+        "cooperative-sticky",
         NULL,
     };
     /* kgw's defaults, then the --kafka-* security flags, then -X, so -X
