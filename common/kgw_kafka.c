@@ -80,6 +80,12 @@ rd_kafka_conf_t *kgw_kafka_conf_new(const char *brokers, const char *const *defa
 
     rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
+    /* Nagle's algorithm (librdkafka leaves it on) held back the tail of a
+     * ProduceRequest until the broker's delayed ACK, 40 ms later: a 10-record
+     * /produce took 44 ms instead of 0.3 ms. kgw waits on every request, so
+     * latency wins; a program's defaults or -X can still turn it back on. */
+    if (kgw_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr, errstr_size))
+        goto fail;
     for (size_t i = 0; defaults && defaults[i] && defaults[i + 1]; i += 2) {
         if (kgw_kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size))
             goto fail;
