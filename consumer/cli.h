@@ -35,6 +35,7 @@ typedef struct consumer_config {
     char *target_url;
     char *group;
     long workers;
+    long http_threads;
     double rate_per_s;
     long retries;
     long retry_delay_ms;

@@ -19,37 +19,75 @@
 #include "consumer/policy.h"
 #include "consumer/signature.h"
 
+typedef struct worker worker_t;
+
 typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
-    sink_t *s;
+    worker_t *w;
     int events; /* what the poll handle watches now (UV_READABLE...), 0 stopped */
     int wanted; /* curl watches this socket (between CURL_POLL_IN/OUT and REMOVE) */
     int ours;   /* opened by opensocket_fn: closesocket_fn will see it closed */
-    struct sock_ctx *prev, *next; /* the sink's list of open poll handles */
+    struct sock_ctx *prev, *next; /* the worker's list of open poll handles */
 } sock_ctx_t;
+
+/* One HTTP thread: its loop, multi handle, easy handles and sockets are its
+ * own; only the inbox (and `stop`) is shared, under `lock`. */
+struct worker {
+    sink_t *s;
+    uv_thread_t thread;
+    int thread_started;
+    uv_loop_t loop;
+    int loop_init;
+    uv_async_t wake; /* the inbox has requests, or stop was asked */
+    uv_timer_t timer;
+    int handles_init;
+    CURLM *multi;
+    long max_conns;
+    CURL **all; /* every easy handle created */
+    size_t nall;
+    CURL **pool; /* the idle ones */
+    size_t npool;
+    size_t cap;
+    sock_ctx_t *socks;
+    sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
+    size_t nbyfd;
+    uv_mutex_t lock;
+    sink_req_t *in_head, *in_tail;
+    int stop;
+    /* Completed requests, handed to the loop thread in one go per wake-up. */
+    sink_req_t *done_head, *done_tail;
+};
 
 struct sink {
     uv_loop_t *loop;
     const consumer_config_t *cfg;
     sink_done_cb *done_cb;
     void *opaque;
-    CURLM *multi;
-    uv_timer_t timer;
-    int timer_open;
-    CURL **all; /* every easy handle created */
-    size_t nall;
-    CURL **pool; /* the idle ones */
-    size_t npool;
-    size_t cap;
-    size_t active;
+    /* On the caller's loop: the outbox has requests. Its own allocation,
+     * freed by its close callback, so the sink can go before the loop runs. */
+    uv_async_t *done_async;
+    uv_mutex_t out_lock;
+    int out_lock_init;
+    sink_req_t *out_head, *out_tail;
+    worker_t *workers;
+    size_t nworkers;
+    size_t next_worker;
+    size_t active; /* loop thread's count: sent, not yet called back */
     int stopped;
-    sock_ctx_t *socks;
-    sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
-    size_t nbyfd;
-    signature_key_t key; /* len 0: requests are not signed */
+    signature_key_t key;           /* len 0: requests are not signed */
 };
+
+static void queue_push(sink_req_t **head, sink_req_t **tail, sink_req_t *req)
+{
+    req->next = NULL;
+    if (*tail)
+        (*tail)->next = req;
+    else
+        *head = req;
+    *tail = req;
+}
 
 static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -72,11 +110,28 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
     return len;
 }
 
-static void check_info(sink_t *s)
+/* HTTP thread: hands the finished requests to the loop thread at once. */
+static void flush_done(worker_t *w)
+{
+    sink_t *s = w->s;
+    if (!w->done_head)
+        return;
+    uv_mutex_lock(&s->out_lock);
+    if (s->out_tail)
+        s->out_tail->next = w->done_head;
+    else
+        s->out_head = w->done_head;
+    s->out_tail = w->done_tail;
+    uv_mutex_unlock(&s->out_lock);
+    w->done_head = w->done_tail = NULL;
+    uv_async_send(s->done_async);
+}
+
+static void check_info(worker_t *w)
 {
     CURLMsg *msg;
     int pending;
-    while ((msg = curl_multi_info_read(s->multi, &pending))) {
+    while ((msg = curl_multi_info_read(w->multi, &pending))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *easy = msg->easy_handle;
@@ -90,19 +145,18 @@ static void check_info(sink_t *s)
         else if (!req->error[0])
             snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
         curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &req->elapsed_s);
-        curl_multi_remove_handle(s->multi, easy);
+        curl_multi_remove_handle(w->multi, easy);
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-        s->pool[s->npool++] = easy;
-        s->active--;
-        s->done_cb(req, s->opaque);
+        w->pool[w->npool++] = easy;
+        queue_push(&w->done_head, &w->done_tail, req);
     }
 }
 
 static void poll_cb(uv_poll_t *handle, int status, int events)
 {
     sock_ctx_t *ctx = handle->data;
-    sink_t *s = ctx->s;
+    worker_t *w = ctx->w;
     int flags = 0;
     int running;
     if (!ctx->wanted) {
@@ -121,28 +175,30 @@ static void poll_cb(uv_poll_t *handle, int status, int events)
         if (events & UV_WRITABLE)
             flags |= CURL_CSELECT_OUT;
     }
-    curl_multi_socket_action(s->multi, ctx->fd, flags, &running);
-    check_info(s);
+    curl_multi_socket_action(w->multi, ctx->fd, flags, &running);
+    check_info(w);
+    flush_done(w);
 }
 
 static void timer_cb(uv_timer_t *handle)
 {
-    sink_t *s = handle->data;
+    worker_t *w = handle->data;
     int running;
-    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_info(s);
+    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_info(w);
+    flush_done(w);
 }
 
 static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    sink_t *s = userp;
-    if (s->stopped)
+    worker_t *w = userp;
+    if (!w->handles_init)
         return 0;
     if (timeout_ms < 0)
-        uv_timer_stop(&s->timer);
+        uv_timer_stop(&w->timer);
     else
-        uv_timer_start(&s->timer, timer_cb, (uint64_t)timeout_ms, 0);
+        uv_timer_start(&w->timer, timer_cb, (uint64_t)timeout_ms, 0);
     return 0;
 }
 
@@ -151,53 +207,53 @@ static void sock_close_cb(uv_handle_t *handle)
     free(handle->data);
 }
 
-static void sock_close(sink_t *s, sock_ctx_t *ctx)
+static void sock_close(worker_t *w, sock_ctx_t *ctx)
 {
-    if ((size_t)ctx->fd < s->nbyfd && s->byfd[ctx->fd] == ctx)
-        s->byfd[ctx->fd] = NULL;
+    if ((size_t)ctx->fd < w->nbyfd && w->byfd[ctx->fd] == ctx)
+        w->byfd[ctx->fd] = NULL;
     if (ctx->prev)
         ctx->prev->next = ctx->next;
     else
-        s->socks = ctx->next;
+        w->socks = ctx->next;
     if (ctx->next)
         ctx->next->prev = ctx->prev;
     uv_poll_stop(&ctx->poll);
     uv_close((uv_handle_t *)&ctx->poll, sock_close_cb);
 }
 
-static sock_ctx_t *sock_new(sink_t *s, curl_socket_t fd, int ours)
+static sock_ctx_t *sock_new(worker_t *w, curl_socket_t fd, int ours)
 {
     if (fd < 0)
         return NULL;
-    if ((size_t)fd >= s->nbyfd) {
-        size_t n = s->nbyfd ? s->nbyfd : 64;
+    if ((size_t)fd >= w->nbyfd) {
+        size_t n = w->nbyfd ? w->nbyfd : 64;
         while (n <= (size_t)fd)
             n *= 2;
-        sock_ctx_t **byfd = realloc(s->byfd, n * sizeof(*byfd));
+        sock_ctx_t **byfd = realloc(w->byfd, n * sizeof(*byfd));
         if (!byfd)
             return NULL;
-        memset(byfd + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*byfd));
-        s->byfd = byfd;
-        s->nbyfd = n;
+        memset(byfd + w->nbyfd, 0, (n - w->nbyfd) * sizeof(*byfd));
+        w->byfd = byfd;
+        w->nbyfd = n;
     }
-    if (s->byfd[fd]) /* a descriptor closed behind our back: not watched any more */
-        sock_close(s, s->byfd[fd]);
+    if (w->byfd[fd]) /* a descriptor closed behind our back: not watched any more */
+        sock_close(w, w->byfd[fd]);
     sock_ctx_t *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return NULL;
     ctx->fd = fd;
-    ctx->s = s;
+    ctx->w = w;
     ctx->ours = ours;
-    if (uv_poll_init_socket(s->loop, &ctx->poll, fd)) {
+    if (uv_poll_init_socket(&w->loop, &ctx->poll, fd)) {
         free(ctx);
         return NULL;
     }
     ctx->poll.data = ctx;
-    ctx->next = s->socks;
-    if (s->socks)
-        s->socks->prev = ctx;
-    s->socks = ctx;
-    s->byfd[fd] = ctx;
+    ctx->next = w->socks;
+    if (w->socks)
+        w->socks->prev = ctx;
+    w->socks = ctx;
+    w->byfd[fd] = ctx;
     return ctx;
 }
 
@@ -218,16 +274,16 @@ static int socket_fn(CURL *easy, curl_socket_t fd, int action, void *userp, void
 {
     (void)easy;
     (void)socketp;
-    sink_t *s = userp;
-    sock_ctx_t *ctx = fd >= 0 && (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+    worker_t *w = userp;
+    sock_ctx_t *ctx = fd >= 0 && (size_t)fd < w->nbyfd ? w->byfd[fd] : NULL;
     if (action == CURL_POLL_REMOVE) {
         if (ctx && ctx->ours)
             ctx->wanted = 0;
         else if (ctx)
-            sock_close(s, ctx);
+            sock_close(w, ctx);
         return 0;
     }
-    if (!ctx && !(ctx = sock_new(s, fd, 0)))
+    if (!ctx && !(ctx = sock_new(w, fd, 0)))
         return -1;
     int events = 0;
     if (action & CURL_POLL_IN)
@@ -245,11 +301,11 @@ static int socket_fn(CURL *easy, curl_socket_t fd, int action, void *userp, void
 static curl_socket_t opensocket_fn(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     (void)purpose;
-    sink_t *s = clientp;
+    worker_t *w = clientp;
     curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD;
-    if (!sock_new(s, fd, 1)) {
+    if (!sock_new(w, fd, 1)) {
         close(fd);
         return CURL_SOCKET_BAD;
     }
@@ -260,10 +316,228 @@ static curl_socket_t opensocket_fn(void *clientp, curlsocktype purpose, struct c
  * watches a descriptor number that a new socket may already reuse. */
 static int closesocket_fn(void *clientp, curl_socket_t fd)
 {
-    sink_t *s = clientp;
-    if (fd >= 0 && (size_t)fd < s->nbyfd && s->byfd[fd])
-        sock_close(s, s->byfd[fd]);
+    worker_t *w = clientp;
+    if (fd >= 0 && (size_t)fd < w->nbyfd && w->byfd[fd])
+        sock_close(w, w->byfd[fd]);
     return close(fd);
+}
+
+static CURL *easy_new(worker_t *w)
+{
+    const consumer_config_t *cfg = w->s->cfg;
+    CURL *easy = curl_easy_init();
+    if (!easy)
+        return NULL;
+    curl_easy_setopt(easy, CURLOPT_URL, cfg->target_url);
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "kgw-consumer/" KGW_VERSION);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000));
+    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, opensocket_fn);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, w);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, closesocket_fn);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, w);
+    if (cfg->ca_file)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, cfg->ca_file);
+    if (cfg->insecure) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    return easy;
+}
+
+static CURL *easy_take(worker_t *w)
+{
+    if (w->npool)
+        return w->pool[--w->npool];
+    if (w->nall == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        CURL **all = realloc(w->all, cap * sizeof(*all));
+        if (!all)
+            return NULL;
+        w->all = all;
+        CURL **pool = realloc(w->pool, cap * sizeof(*pool));
+        if (!pool)
+            return NULL;
+        w->pool = pool;
+        w->cap = cap;
+    }
+    CURL *easy = easy_new(w);
+    if (easy)
+        w->all[w->nall++] = easy;
+    return easy;
+}
+
+/* HTTP thread: starts one attempt, or completes it at once as a transport
+ * error (out of memory, a signing failure) so that the caller's policy sees it. */
+static void start_req(worker_t *w, sink_req_t *req)
+{
+    const sink_t *s = w->s;
+    req->status = 0;
+    req->curl_code = CURLE_OK;
+    req->error[0] = '\0';
+    req->retry_after_s = -1;
+    req->elapsed_s = 0;
+    req->easy = NULL;
+
+    /* Standard Webhooks: webhook-id is stable across retries, the timestamp
+     * is the attempt's. */
+    long long now = (long long)time(NULL);
+    struct curl_slist *n = req->hdr_nodes;
+    static const char id_name[] = "webhook-id: ", ts_name[] = "webhook-timestamp: ";
+    size_t idlen = strnlen(req->webhook_id, sizeof(req->webhook_id) - 1);
+    memcpy(req->hdr_id, id_name, sizeof(id_name) - 1);
+    memcpy(req->hdr_id + sizeof(id_name) - 1, req->webhook_id, idlen);
+    req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
+    memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
+    req->hdr_ts[sizeof(ts_name) - 1 + record_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] =
+        '\0';
+    n[0] = (struct curl_slist){req->hdr_id, &n[1]};
+    n[1] = (struct curl_slist){req->hdr_ts, s->fixed_hdrs};
+    if (s->key.len) {
+        char sig[SIGNATURE_MAX];
+        if (signature_sign(&s->key, req->webhook_id, now, req->body->data, req->body->len, sig)) {
+            req->curl_code = CURLE_FAILED_INIT;
+            snprintf(req->error, sizeof(req->error), "cannot sign the request");
+            queue_push(&w->done_head, &w->done_tail, req);
+            return;
+        }
+        snprintf(req->hdr_sig, sizeof(req->hdr_sig), "webhook-signature: %s", sig);
+        n[1].next = &n[2];
+        n[2] = (struct curl_slist){req->hdr_sig, s->fixed_hdrs};
+    }
+
+    CURL *easy = easy_take(w);
+    if (!easy) {
+        req->curl_code = CURLE_OUT_OF_MEMORY;
+        snprintf(req->error, sizeof(req->error), "cannot start an HTTP request (out of memory)");
+        queue_push(&w->done_head, &w->done_tail, req);
+        return;
+    }
+    req->easy = easy;
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
+    if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        req->easy = NULL;
+        w->pool[w->npool++] = easy;
+        req->curl_code = CURLE_OUT_OF_MEMORY;
+        snprintf(req->error, sizeof(req->error), "cannot start an HTTP request");
+        queue_push(&w->done_head, &w->done_tail, req);
+    }
+}
+
+static void worker_close_cb(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+/* HTTP thread, at stop: abandons what is in flight and closes every handle,
+ * so that uv_run() returns. */
+static void worker_shutdown(worker_t *w)
+{
+    /* Cleaning up the multi closes the cached connections (closesocket_fn
+     * closes their poll handles); the easy handles stay for sink_destroy(). */
+    for (size_t i = 0; i < w->nall; i++)
+        curl_multi_remove_handle(w->multi, w->all[i]); /* harmless when not added */
+    curl_multi_cleanup(w->multi);
+    w->multi = NULL;
+    while (w->socks)
+        sock_close(w, w->socks);
+    w->handles_init = 0;
+    uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+    uv_close((uv_handle_t *)&w->wake, worker_close_cb);
+}
+
+static void wake_cb(uv_async_t *handle)
+{
+    worker_t *w = handle->data;
+    uv_mutex_lock(&w->lock);
+    sink_req_t *req = w->in_head;
+    int stop = w->stop;
+    w->in_head = w->in_tail = NULL;
+    uv_mutex_unlock(&w->lock);
+    if (stop) {
+        worker_shutdown(w);
+        return;
+    }
+    while (req) {
+        sink_req_t *next = req->next;
+        start_req(w, req);
+        req = next;
+    }
+    flush_done(w);
+}
+
+static void worker_main(void *arg)
+{
+    worker_t *w = arg;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+/* Loop thread: runs the callbacks of the requests the HTTP threads finished. */
+static void done_async_cb(uv_async_t *handle)
+{
+    sink_t *s = handle->data;
+    if (!s)
+        return;
+    uv_mutex_lock(&s->out_lock);
+    sink_req_t *req = s->out_head;
+    s->out_head = s->out_tail = NULL;
+    uv_mutex_unlock(&s->out_lock);
+    while (req && !s->stopped) {
+        sink_req_t *next = req->next;
+        s->active--;
+        s->done_cb(req, s->opaque); /* may sink_send() the same req again */
+        req = next;
+    }
+}
+
+static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, size_t errstr_size)
+{
+    w->s = s;
+    w->max_conns = max_conns;
+    if (uv_mutex_init(&w->lock) || uv_loop_init(&w->loop)) {
+        snprintf(errstr, errstr_size, "cannot create an HTTP thread's loop");
+        return -1;
+    }
+    w->loop_init = 1;
+    w->multi = curl_multi_init();
+    if (!w->multi) {
+        snprintf(errstr, errstr_size, "cannot create the HTTP client (out of memory)");
+        return -1;
+    }
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    /* Connections never outnumber this thread's share of the workers, and
+     * all of them stay cached between records: keep-alive is what makes
+     * forwarding cheap. */
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_conns);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_conns);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, max_conns);
+    if (uv_async_init(&w->loop, &w->wake, wake_cb) || uv_timer_init(&w->loop, &w->timer)) {
+        snprintf(errstr, errstr_size, "cannot create an HTTP thread's handles");
+        return -1;
+    }
+    w->wake.data = w;
+    w->timer.data = w;
+    w->handles_init = 1;
+    if (uv_thread_create(&w->thread, worker_main, w)) {
+        snprintf(errstr, errstr_size, "cannot start an HTTP thread");
+        return -1;
+    }
+    w->thread_started = 1;
+    return 0;
 }
 
 sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
@@ -283,23 +557,6 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         free(s);
         return NULL;
     }
-    s->cap = (size_t)cfg->workers + 1;
-    s->all = calloc(s->cap, sizeof(*s->all));
-    s->pool = calloc(s->cap, sizeof(*s->pool));
-    s->multi = curl_multi_init();
-    if (!s->all || !s->pool || !s->multi) {
-        snprintf(errstr, errstr_size, "cannot create the HTTP client (out of memory)");
-        goto fail;
-    }
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, socket_fn);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_fn);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-    /* Connections never outnumber the workers, and all of them stay cached
-     * between records: keep-alive is what makes forwarding cheap. */
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cfg->workers);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, cfg->workers);
-    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, cfg->workers);
     /* "Expect:" stops curl waiting for 100-continue. */
     const char *fixed[] = {"Content-Type: application/json", "Expect:"};
     for (size_t i = 0; i < 2 + cfg->headers.count; i++) {
@@ -311,123 +568,52 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         }
         s->fixed_hdrs = l;
     }
-    if (uv_timer_init(loop, &s->timer)) {
-        snprintf(errstr, errstr_size, "cannot create a timer");
+    if (uv_mutex_init(&s->out_lock)) {
+        snprintf(errstr, errstr_size, "cannot create a lock");
         goto fail;
     }
-    s->timer.data = s;
-    s->timer_open = 1;
+    s->out_lock_init = 1;
+    s->done_async = calloc(1, sizeof(*s->done_async));
+    if (!s->done_async || uv_async_init(loop, s->done_async, done_async_cb)) {
+        free(s->done_async);
+        s->done_async = NULL;
+        snprintf(errstr, errstr_size, "cannot create an async handle");
+        goto fail;
+    }
+    s->done_async->data = s;
+    size_t nw = cfg->http_threads > 0 ? (size_t)cfg->http_threads : 1;
+    if (nw > (size_t)cfg->workers)
+        nw = (size_t)cfg->workers;
+    s->workers = calloc(nw, sizeof(*s->workers));
+    if (!s->workers) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        /* Split -workers: the connections add up to it exactly. */
+        long share = (long)((size_t)cfg->workers / nw + (i < (size_t)cfg->workers % nw));
+        s->nworkers = i + 1;
+        if (worker_init(s, &s->workers[i], share, errstr, errstr_size))
+            goto fail;
+    }
     return s;
 fail:
-    signature_key_term(&s->key);
-    curl_slist_free_all(s->fixed_hdrs);
-    curl_multi_cleanup(s->multi);
-    free(s->all);
-    free(s->pool);
-    free(s);
+    sink_destroy(s);
     return NULL;
-}
-
-static CURL *easy_new(sink_t *s)
-{
-    const consumer_config_t *cfg = s->cfg;
-    CURL *easy = curl_easy_init();
-    if (!easy)
-        return NULL;
-    curl_easy_setopt(easy, CURLOPT_URL, cfg->target_url);
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "kgw-consumer/" KGW_VERSION);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000));
-    curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, opensocket_fn);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, closesocket_fn);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
-    if (cfg->ca_file)
-        curl_easy_setopt(easy, CURLOPT_CAINFO, cfg->ca_file);
-    if (cfg->insecure) {
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    return easy;
 }
 
 int sink_send(sink_t *s, sink_req_t *req)
 {
-    CURL *easy;
-
-    if (s->stopped)
+    if (s->stopped || !s->nworkers)
         return -1;
-    if (s->npool) {
-        easy = s->pool[--s->npool];
-    } else {
-        if (s->nall == s->cap) {
-            size_t cap = s->cap * 2;
-            CURL **all = realloc(s->all, cap * sizeof(*all));
-            if (!all)
-                return -1;
-            s->all = all;
-            CURL **pool = realloc(s->pool, cap * sizeof(*pool));
-            if (!pool)
-                return -1;
-            s->pool = pool;
-            s->cap = cap;
-        }
-        easy = easy_new(s);
-        if (!easy)
-            return -1;
-        s->all[s->nall++] = easy;
-    }
-
-    /* Standard Webhooks: webhook-id is stable across retries, the timestamp
-     * is the attempt's. */
-    long long now = (long long)time(NULL);
-    struct curl_slist *n = req->hdr_nodes;
-    static const char id_name[] = "webhook-id: ", ts_name[] = "webhook-timestamp: ";
-    size_t idlen = strnlen(req->webhook_id, sizeof(req->webhook_id) - 1);
-    memcpy(req->hdr_id, id_name, sizeof(id_name) - 1);
-    memcpy(req->hdr_id + sizeof(id_name) - 1, req->webhook_id, idlen);
-    req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
-    memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
-    req->hdr_ts[sizeof(ts_name) - 1 + record_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] =
-        '\0';
-    n[0] = (struct curl_slist){req->hdr_id, &n[1]};
-    n[1] = (struct curl_slist){req->hdr_ts, s->fixed_hdrs};
-    if (s->key.len) {
-        char sig[SIGNATURE_MAX];
-        if (signature_sign(&s->key, req->webhook_id, now, req->body->data, req->body->len, sig))
-            goto fail;
-        snprintf(req->hdr_sig, sizeof(req->hdr_sig), "webhook-signature: %s", sig);
-        n[1].next = &n[2];
-        n[2] = (struct curl_slist){req->hdr_sig, s->fixed_hdrs};
-    }
-
-    req->status = 0;
-    req->curl_code = CURLE_OK;
-    req->error[0] = '\0';
-    req->retry_after_s = -1;
-    req->elapsed_s = 0;
-    req->easy = easy;
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
-    if (curl_multi_add_handle(s->multi, easy) != CURLM_OK) {
-        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-        req->easy = NULL;
-        goto fail;
-    }
+    /* Round robin: every thread has the same share of the connections. */
+    worker_t *w = &s->workers[s->next_worker++ % s->nworkers];
+    uv_mutex_lock(&w->lock);
+    queue_push(&w->in_head, &w->in_tail, req);
+    uv_mutex_unlock(&w->lock);
+    uv_async_send(&w->wake);
     s->active++;
     return 0;
-fail:
-    s->pool[s->npool++] = easy;
-    return -1;
 }
 
 size_t sink_active(const sink_t *s)
@@ -435,43 +621,76 @@ size_t sink_active(const sink_t *s)
     return s->active;
 }
 
+static void free_handle_cb(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void stop_threads(sink_t *s)
+{
+    for (size_t i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        if (!w->thread_started)
+            continue;
+        uv_mutex_lock(&w->lock);
+        w->stop = 1;
+        uv_mutex_unlock(&w->lock);
+        uv_async_send(&w->wake);
+        uv_thread_join(&w->thread);
+        w->thread_started = 0;
+    }
+    if (s->done_async) {
+        s->done_async->data = NULL;
+        uv_close((uv_handle_t *)s->done_async, free_handle_cb);
+        s->done_async = NULL;
+    }
+}
+
 void sink_stop(sink_t *s)
 {
     if (!s || s->stopped)
         return;
     s->stopped = 1;
-    /* Removing a handle that is not in the multi is a harmless error. */
-    for (size_t i = 0; i < s->nall; i++) {
-        sink_req_t *req = NULL;
-        curl_easy_getinfo(s->all[i], CURLINFO_PRIVATE, (char **)&req);
-        if (curl_multi_remove_handle(s->multi, s->all[i]) == CURLM_OK && req && req->easy)
-            req->easy = NULL;
-    }
+    stop_threads(s);
+    /* What the threads finished but the loop has not called back is
+     * abandoned, like what was in flight. */
+    s->out_head = s->out_tail = NULL;
     s->active = 0;
-    /* Cleaning up the multi closes the cached connections, which calls
-     * socket_fn with CURL_POLL_REMOVE: the poll handles close here. */
-    curl_multi_cleanup(s->multi);
-    s->multi = NULL;
-    while (s->socks)
-        sock_close(s, s->socks);
-    if (s->timer_open) {
-        s->timer_open = 0;
-        uv_close((uv_handle_t *)&s->timer, NULL);
-    }
 }
 
 void sink_destroy(sink_t *s)
 {
     if (!s)
         return;
-    if (s->multi)
-        curl_multi_cleanup(s->multi);
-    for (size_t i = 0; i < s->nall; i++)
-        curl_easy_cleanup(s->all[i]);
+    stop_threads(s); /* when sink_stop() was not called */
+    for (size_t i = 0; i < s->nworkers; i++) {
+        worker_t *w = &s->workers[i];
+        if (w->multi) { /* the thread never ran its shutdown */
+            for (size_t j = 0; j < w->nall; j++)
+                curl_multi_remove_handle(w->multi, w->all[j]);
+            curl_multi_cleanup(w->multi);
+        }
+        while (w->socks)
+            sock_close(w, w->socks);
+        if (w->handles_init) {
+            uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+            uv_close((uv_handle_t *)&w->wake, worker_close_cb);
+        }
+        if (w->loop_init) {
+            uv_run(&w->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+            uv_loop_close(&w->loop);
+            uv_mutex_destroy(&w->lock);
+        }
+        for (size_t j = 0; j < w->nall; j++)
+            curl_easy_cleanup(w->all[j]);
+        free(w->all);
+        free(w->pool);
+        free(w->byfd);
+    }
+    free(s->workers);
+    if (s->out_lock_init)
+        uv_mutex_destroy(&s->out_lock);
     signature_key_term(&s->key);
     curl_slist_free_all(s->fixed_hdrs);
-    free(s->all);
-    free(s->pool);
-    free(s->byfd);
     free(s);
 }

@@ -1,13 +1,18 @@
 /*
- * sink: HTTP POSTs to the webhook through one libcurl multi handle driven by
- * the libuv loop (CURLMOPT_SOCKETFUNCTION -> a uv_poll_t per socket,
- * CURLMOPT_TIMERFUNCTION -> one uv_timer_t), as in curl's multi-uv.c.
- * Easy handles are pooled and reused, and the multi handle caps connections
- * at the worker count, so keep-alive connections are reused rather than
- * opened per record.
+ * sink: HTTP POSTs to the webhook through libcurl multi handles, each driven
+ * by its own libuv loop on its own thread (CURLMOPT_SOCKETFUNCTION -> a
+ * uv_poll_t per socket, CURLMOPT_TIMERFUNCTION -> one uv_timer_t), as in
+ * curl's multi-uv.c. Easy handles are pooled and reused, and each multi
+ * handle caps its connections at its share of the workers, so keep-alive
+ * connections are reused rather than opened per record.
  *
- * Loop thread only. A request's context travels with it: the caller's
- * sink_req_t is the easy handle's CURLOPT_PRIVATE.
+ * Why threads: libcurl is ~80% of the consumer's CPU per record; on its own
+ * thread(s) it no longer competes with fetching, encoding and offset
+ * tracking for one core (measured: see bench/README.md).
+ *
+ * The API is the loop thread's: sink_send() hands a request to an HTTP
+ * thread, and done_cb runs back on the caller's loop thread. In between the
+ * HTTP thread owns the request (the caller must not touch it, nor the body).
  */
 #ifndef CONSUMER_SINK_H
 #define CONSUMER_SINK_H
@@ -36,6 +41,8 @@ typedef struct sink_req {
     long retry_after_s; /* from a Retry-After header, or -1 */
     double elapsed_s;
 
+    /* Internal: the hand-off queues' link. */
+    struct sink_req *next;
     /* Internal: the attempt's own header lines, chained in front of the
      * sink's fixed ones without allocating (curl only reads the list). */
     CURL *easy;
@@ -45,8 +52,9 @@ typedef struct sink_req {
     char hdr_sig[sizeof("webhook-signature: ") + 64];
 } sink_req_t;
 
-/* Runs exactly once per successful sink_send(), on the loop thread. The
- * callback may call sink_send() again (a retry) with the same req. */
+/* Runs exactly once per successful sink_send(), on the loop thread, unless
+ * sink_stop() abandoned the attempt first. The callback may call sink_send()
+ * again (a retry) with the same req. */
 typedef void(sink_done_cb)(sink_req_t *req, void *opaque);
 
 /* NULL on failure with errstr set. cfg is borrowed for the sink's life. */
@@ -56,9 +64,9 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
 /* Starts one attempt. Returns 0 (done_cb will run once), or -1 (it will not). */
 int sink_send(sink_t *s, sink_req_t *req);
 
-/* Abandons every attempt in flight (no callbacks) and closes the libuv
- * handles. The sink is freed by sink_destroy() after the loop has run the
- * close callbacks. */
+/* Abandons every attempt in flight (no callbacks), stops and joins the HTTP
+ * threads and closes the loop thread's handle. The sink is freed by
+ * sink_destroy() after the loop has run the close callbacks. */
 void sink_stop(sink_t *s);
 
 /* Accepts NULL. Call after sink_stop() and a uv_run() that let handles close. */
