@@ -57,7 +57,8 @@ ok = lambda d, c: print(("ok - " if c else "not ok - ") + d)
 r0 = recs[0]
 h = r0["headers"]
 ok("POST with Content-Type application/json", r0["method"] == "POST" and h.get("content-type") == "application/json")
-ok("User-Agent kgw-consumer/<version>", h.get("user-agent", "").startswith("kgw-consumer/0."))
+ok("User-Agent kgw-consumer/<version>, once", h.get("user-agent", "").startswith("kgw-consumer/0.")
+   and r0["header_names"].count("user-agent") == 1)
 ok("extra -H header sent", h.get("x-extra") == "yes")
 ok("webhook-timestamp is unix seconds", h.get("webhook-timestamp", "").isdigit())
 bodies = {}

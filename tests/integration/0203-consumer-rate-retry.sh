@@ -27,10 +27,15 @@ check "-rate 25 over 100 records takes about 4 s (3.0-6.5)" \
 produce "retry-$RUN_ID" 40
 start_receiver recv-retry --fail-first 30 --fail-status 503
 start_consumer cons-retry -topic "retry-$RUN_ID" -group "g-retry-$RUN_ID" -workers 2 -retries 40 \
-    -max-messages 40
+    -max-messages 40 -H 'user-agent: probe/2'
+
 wait_until 60 bash -c "! kill -0 $CONSUMER_PID" || true
 check_eq "503s retried until all 40 delivered" 40 "$(recv_ids "$RECV_LOG" | sort -u | wc -l)"
 check_eq "30 failed attempts seen by the target" 30 "$(recv_ids "$RECV_LOG" 503 | wc -l)"
+check_eq "-H User-Agent replaces kgw's, sent once" "probe/2 1" "$(python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(r["headers"].get("user-agent"), r["header_names"].count("user-agent"))' "$RECV_LOG")"
 check "retries counted in the log" grep -q 'delivery attempt failed .*status=503' "$TMP/cons-retry.err"
 ends=$(committed "g-retry-$RUN_ID" "retry-$RUN_ID" 2 | awk '{ s += $2 } END { print s }')
 check_eq "committed offsets cover all 40 after the retries" 40 "$ends"

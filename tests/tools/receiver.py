@@ -190,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
                         "method": self.command,
                         "path": self.path,
                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                        # every line's name, in order: a header sent twice shows here
+                        "header_names": [k.lower() for k in self.headers.keys()],
                         "body": body.decode("utf-8", "replace"),
                         "status": status,
                         "conn": self.conn_id,
