@@ -19,6 +19,13 @@
 /* Records served per loop iteration before yielding to HTTP and timers. */
 #define SERVE_BATCH 2000
 
+/* A resumed partition whose leader's broker thread must be woken up. */
+typedef struct kick {
+    char *topic;
+    int32_t partition;
+    struct kick *next;
+} kick_t;
+
 struct source {
     uv_loop_t *loop;
     const consumer_config_t *cfg;
@@ -31,6 +38,14 @@ struct source {
     uv_idle_t idle; /* keeps serving when a batch did not drain the queue */
     int handles_open;
     int closed;
+    /* The kicker thread (see source_pause()); kicks, kick_stop under kick_lock. */
+    uv_thread_t kicker;
+    int kicker_started;
+    int kick_sync_init;
+    uv_mutex_t kick_lock;
+    uv_cond_t kick_cond;
+    kick_t *kicks;
+    int kick_stop;
 };
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -181,6 +196,7 @@ fail:
 }
 
 static void idle_cb(uv_idle_t *handle);
+static void kicker_main(void *arg);
 
 static void serve(source_t *src)
 {
@@ -247,11 +263,91 @@ int source_start(source_t *src, char *errstr, size_t errstr_size)
     src->poll.data = src;
     src->idle.data = src;
     src->handles_open = 1;
+    if (uv_mutex_init(&src->kick_lock) == 0) {
+        if (uv_cond_init(&src->kick_cond) == 0) {
+            src->kick_sync_init = 1;
+            /* Without it, a resumed partition waits for the broker's tick. */
+            src->kicker_started = uv_thread_create(&src->kicker, kicker_main, src) == 0;
+        } else {
+            uv_mutex_destroy(&src->kick_lock);
+        }
+    }
     rd_kafka_queue_io_event_enable(src->rkqu, src->pipefd[1], "1", 1);
     uv_poll_start(&src->poll, UV_READABLE, pipe_cb);
     /* Anything queued before the pipe was enabled wrote no byte. */
     uv_idle_start(&src->idle, idle_cb);
     return 0;
+}
+
+/*
+ * Why kick: librdkafka 2.0 applies pause and resume on its main thread, and
+ * the broker thread that fetches the partition only notices at its next
+ * wake-up: a fetch response, an op on its queue, or its 1 s timer. When a
+ * broker's partitions are all paused (a fast receiver fills every buffer
+ * at once), nothing else wakes it, and a resumed partition waited 0.5-1 s
+ * for its next fetch while its buffer ran dry (measured with debug=fetch:
+ * resume at .206, "fetchable" at .808, on the broker's 1 s tick). A
+ * ListOffsets request to the partition's leader goes through that broker
+ * thread's op queue and wakes it, so it re-decides at once. The request
+ * blocks until answered, so a small thread of its own sends it.
+ */
+static void kicker_main(void *arg)
+{
+    source_t *src = arg;
+    uv_mutex_lock(&src->kick_lock);
+    while (!src->kick_stop) {
+        kick_t *k = src->kicks;
+        if (!k) {
+            uv_cond_wait(&src->kick_cond, &src->kick_lock);
+            continue;
+        }
+        src->kicks = k->next;
+        uv_mutex_unlock(&src->kick_lock);
+        int64_t lo, hi;
+        rd_kafka_query_watermark_offsets(src->rk, k->topic, k->partition, &lo, &hi, 1000);
+        free(k->topic);
+        free(k);
+        uv_mutex_lock(&src->kick_lock);
+    }
+    uv_mutex_unlock(&src->kick_lock);
+}
+
+static void kick(source_t *src, const char *topic, int32_t partition)
+{
+    if (!src->kicker_started)
+        return;
+    uv_mutex_lock(&src->kick_lock);
+    kick_t **kp = &src->kicks;
+    while (*kp && ((*kp)->partition != partition || strcmp((*kp)->topic, topic)))
+        kp = &(*kp)->next;
+    if (!*kp && (*kp = calloc(1, sizeof(**kp)))) { /* no memory: the 1 s tick remains */
+        if (((*kp)->topic = strdup(topic))) {
+            (*kp)->partition = partition;
+            uv_cond_signal(&src->kick_cond);
+        } else {
+            free(*kp);
+            *kp = NULL;
+        }
+    }
+    uv_mutex_unlock(&src->kick_lock);
+}
+
+static void kicker_stop(source_t *src)
+{
+    if (!src->kicker_started)
+        return;
+    uv_mutex_lock(&src->kick_lock);
+    src->kick_stop = 1;
+    uv_cond_signal(&src->kick_cond);
+    uv_mutex_unlock(&src->kick_lock);
+    uv_thread_join(&src->kicker);
+    src->kicker_started = 0;
+    while (src->kicks) {
+        kick_t *k = src->kicks;
+        src->kicks = k->next;
+        free(k->topic);
+        free(k);
+    }
 }
 
 void source_pause(source_t *src, const char *topic, int32_t partition, int pause)
@@ -263,6 +359,8 @@ void source_pause(source_t *src, const char *topic, int32_t partition, int pause
     if (err)
         KGW_WARN("%s failed topic=%s partition=%d error=\"%s\"", pause ? "pause" : "resume", topic,
                  (int)partition, rd_kafka_err2str(err));
+    else if (!pause)
+        kick(src, topic, partition);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -323,6 +421,7 @@ void source_close(source_t *src)
     if (!src || src->closed)
         return;
     src->closed = 1;
+    kicker_stop(src);
     if (src->handles_open) {
         rd_kafka_queue_io_event_enable(src->rkqu, -1, NULL, 0);
         uv_poll_stop(&src->poll);
@@ -342,6 +441,11 @@ void source_destroy(source_t *src)
 {
     if (!src)
         return;
+    kicker_stop(src);
+    if (src->kick_sync_init) {
+        uv_cond_destroy(&src->kick_cond);
+        uv_mutex_destroy(&src->kick_lock);
+    }
     if (src->rkqu)
         rd_kafka_queue_destroy(src->rkqu);
     if (src->rk)
