@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bin/lib.sh
+. "$ROOT/bin/lib.sh"
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
@@ -70,17 +72,8 @@ PIDS=()
 START=$SECONDS
 
 cleanup() {
-    local rc=$? i pid
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid=${PIDS[$i]}
-        kill -TERM "$pid" 2>/dev/null || continue
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    local rc=$?
+    stop_pids "${PIDS[@]}"
     if [ "$KEEP" = 1 ] || [ "$rc" -ne 0 ]; then
         echo "e2e: logs kept in $WORK" >&2
     else

@@ -10,6 +10,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bin/lib.sh
+. "$ROOT/bin/lib.sh"
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 PORT=6969
@@ -35,20 +37,10 @@ done
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/kgw-run.XXXXXX")
 PIDS=()
 stop_all() {
-    local i pid
     trap - INT TERM EXIT
     echo
     echo "stopping..."
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid=${PIDS[$i]}
-        kill -TERM "$pid" 2>/dev/null || continue
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids "${PIDS[@]}"
     echo "stopped; logs kept in $LOGS"
 }
 trap stop_all EXIT
