@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -96,20 +95,6 @@ static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     return size * nmemb;
 }
 
-static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
-{
-    sink_req_t *req = userdata;
-    size_t len = size * nitems;
-    static const char name[] = "retry-after:";
-    if (len > sizeof(name) - 1 && len < 200 && !strncasecmp(buf, name, sizeof(name) - 1)) {
-        char value[200];
-        memcpy(value, buf + sizeof(name) - 1, len - (sizeof(name) - 1));
-        value[len - (sizeof(name) - 1)] = '\0';
-        req->retry_after_s = policy_retry_after_s(value, time(NULL));
-    }
-    return len;
-}
-
 /* HTTP thread: hands the finished requests to the loop thread at once. */
 static void flush_done(worker_t *w)
 {
@@ -142,6 +127,12 @@ static void check_info(worker_t *w)
         req->status = 0;
         if (code == CURLE_OK)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->status);
+        /* Looked up only where it matters, rather than through a header
+         * callback that runs for every header line of every response. */
+        struct curl_header *h;
+        if ((req->status == 429 || req->status == 503) &&
+            curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+            req->retry_after_s = policy_retry_after_s(h->value, time(NULL));
         else if (!req->error[0])
             snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
         curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &req->elapsed_s);
@@ -330,12 +321,13 @@ static CURL *easy_new(worker_t *w)
         return NULL;
     curl_easy_setopt(easy, CURLOPT_URL, cfg->target_url);
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    /* A -H User-Agent replaces it (curl then leaves its own out). */
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "kgw-consumer/" KGW_VERSION);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_s * 1000));
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard_cb);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, opensocket_fn);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, w);
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, closesocket_fn);
@@ -422,7 +414,6 @@ static void start_req(worker_t *w, sink_req_t *req)
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
     if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
@@ -556,16 +547,9 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         free(s);
         return NULL;
     }
-    /* "Expect:" stops curl waiting for 100-continue. The User-Agent is a
-     * header line rather than CURLOPT_USERAGENT, which curl 7.88 formats
-     * twice per request, a character at a time (~2,000 instructions); a -H
-     * User-Agent replaces it. */
-    const char *fixed[] = {"Content-Type: application/json",
-                           "Expect:", "User-Agent: kgw-consumer/" KGW_VERSION};
-    size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    for (size_t i = 0; i < cfg->headers.count; i++)
-        if (!strncasecmp(cfg->headers.items[i], "User-Agent:", 11))
-            nfixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* the last fixed one */
+    /* "Expect:" stops curl waiting for 100-continue. */
+    const char *fixed[] = {"Content-Type: application/json", "Expect:"};
+    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
     for (size_t i = 0; i < nfixed + cfg->headers.count; i++) {
         struct curl_slist *l = curl_slist_append(
             s->fixed_hdrs, i < nfixed ? fixed[i] : cfg->headers.items[i - nfixed]);
