@@ -6,11 +6,13 @@
  * runs every callback that touches it: librdkafka's consumer queue and the
  * dead-letter producer's delivery reports wake it through pipes
  * (rd_kafka_queue_io_event_enable), libcurl multi through its socket and
- * timer callbacks, and SIGINT/SIGTERM through uv_signal. No locks.
- * Other threads: librdkafka's internal threads (they touch only librdkafka
- * and the thread-safe logger), curl's resolver threads, and, with
- * -metrics-port, libmicrohttpd's thread, which only renders the atomic
- * Prometheus registry.
+ * timer callbacks, and SIGINT/SIGTERM through uv_signal.
+ * Other threads: the HTTP threads (consumer/sink.c: libcurl on loops of
+ * their own; requests go there and come back through locked hand-off queues
+ * and uv_async), the resume kicker (consumer/source.c), librdkafka's
+ * internal threads (they touch only librdkafka and the thread-safe logger),
+ * curl's resolver threads, and, with -metrics-port, libmicrohttpd's thread,
+ * which only renders the atomic Prometheus registry.
  */
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
