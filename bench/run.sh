@@ -350,6 +350,7 @@ section_producer() {
         add "p$conns.kgw.p50" "$(field p50_ms "$line")"
         add "p$conns.kgw.p99" "$(field p99_ms "$line")"
         add "p$conns.ratio" "$(calc "100 * $kgw / $ceil")"
+        add "p$conns.of_bound" "$(calc "100 * $kgw / ${R[p$conns.bound]##* }")"
         verify_count "p$conns" "$line" bench 1
         devcluster_stop
     done
@@ -501,7 +502,7 @@ print_table() {
             "$(mark "$r" '>=' "$([ "$c" = 8 ] && echo 40 || echo 60)")"
         r=$(median "p$c.bound.ratio")
         row "  bound: librdkafka alone" "$(median "p$c.bound")" "$(median "p$c.ceil")" "$(pct "$r")" \
-            "" ""
+            "" "kgw $(pct "$(median "p$c.of_bound")")"
         v=$(median "p$c.kgw.p99")
         row "produce ${c} conn p50/p99 ms" "$(slash "$(median "p$c.kgw.p50")" "$v")" \
             "$(slash "$(median "p$c.ceil.p50")" "$(median "p$c.ceil.p99")")" "" \
