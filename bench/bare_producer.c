@@ -5,6 +5,9 @@
  * records/s once every delivery report is in. Each value is one JSON object
  * (so a consumer forwards it as JSON); keys are "k<n>", which spreads records
  * evenly over the partitions, as the mock's ~5 MiB per partition requires.
+ * With --outstanding N it is also the single-record produce section's Kafka
+ * bound: N records in flight, as N keep-alive clients of kgw-producer keep N
+ * requests in flight, with neither HTTP nor JSON.
  *
  * Threads: the main thread produces and serves delivery reports
  * (rd_kafka_poll), so the counters need no locks; librdkafka runs its own.
@@ -27,6 +30,7 @@ typedef struct {
     char *topic;
     long count;
     long size;
+    long outstanding;
     double timeout_s;
     kgw_strlist_t xprops;
 } bare_producer_config_t;
@@ -40,6 +44,10 @@ static const kgw_option_t options[] = {
      1000000000, "N", "records to produce"},
     {"size", NULL, 0, KGW_OPT_INT, offsetof(bare_producer_config_t, size), "1024", NULL, 16,
      1000000, "BYTES", "value size (a JSON object of exactly this many bytes)"},
+    {"outstanding", NULL, 0, KGW_OPT_INT, offsetof(bare_producer_config_t, outstanding), "0", NULL,
+     0, 1000000, "N",
+     "closed loop: at most N records awaiting their delivery report, a new one per report, "
+     "like N HTTP clients that each wait for their answer (0: no limit)"},
     {"timeout", NULL, 0, KGW_OPT_DOUBLE, offsetof(bare_producer_config_t, timeout_s), "120", NULL,
      1, 86400, "SEC", "give up waiting for delivery reports after this long"},
     {"property", NULL, 'X', KGW_OPT_LIST, offsetof(bare_producer_config_t, xprops), NULL, NULL, 0,
@@ -49,7 +57,8 @@ static const kgw_option_t options[] = {
 
 static const kgw_cli_t cli = {
     .prog = "bare_producer",
-    .usage = "--brokers LIST --topic NAME [--count N] [--size BYTES] [-X key=value ...]",
+    .usage = "--brokers LIST --topic NAME [--count N] [--size BYTES] [--outstanding N]\n"
+             "       [-X key=value ...]",
     .description = "The batch-produce ceiling: a bare librdkafka producer (acks=all, idempotent)\n"
                    "pushing --count records as fast as it can. Prints records=N delivered=N\n"
                    "failed=N elapsed_s=S rate_per_s=R on stdout after the last delivery report.",
@@ -148,6 +157,11 @@ int main(int argc, char **argv)
     rd_kafka_resp_err_t enqueue_err = RD_KAFKA_RESP_ERR_NO_ERROR;
     double t0 = now_s();
     while (produced < cfg.count) {
+        /* Closed loop: block until a delivery report frees a slot. */
+        if (cfg.outstanding && produced - counts.delivered - counts.failed >= cfg.outstanding) {
+            rd_kafka_poll(rk, 1000);
+            continue;
+        }
         char key[32];
         int key_len = snprintf(key, sizeof(key), "k%ld", produced);
         rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -165,7 +179,7 @@ int main(int argc, char **argv)
             break;
         }
         produced++;
-        if ((produced & 1023) == 0)
+        if ((produced & 1023) == 0 || cfg.outstanding)
             rd_kafka_poll(rk, 0);
     }
     rd_kafka_resp_err_t flush_err = rd_kafka_flush(rk, (int)(cfg.timeout_s * 1000));

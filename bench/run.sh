@@ -58,12 +58,14 @@ if [ "$QUICK" = 1 ]; then
     DURATION=${DURATION:-3}
     CONSUMER_RECORDS=10000  # 1 KiB records over 32 partitions
     BARE_PRODUCER_RECORDS=100000
+    CLOSED_RECORDS=100000   # closed-loop bound at 64 in flight (half at 8)
     MEMORY_RECORDS=100000   # 100-byte records over 64 partitions
     MEMORY_SECONDS=6
 else
     DURATION=${DURATION:-15}
     CONSUMER_RECORDS=100000 # ~3.1 MiB per partition: inside the mock's ~5 MiB
     BARE_PRODUCER_RECORDS=500000
+    CLOSED_RECORDS=200000
     MEMORY_RECORDS=1000000  # ~1.6 MiB per partition
     MEMORY_SECONDS=20
 fi
@@ -329,7 +331,15 @@ section_producer() {
             skip "build/kgw-producer not built yet"
             continue
         fi
-        devcluster_start bench:32 warm:1
+        devcluster_start bench:32 warm:1 closed:32
+        # The Kafka side alone: librdkafka with kgw's settings and the same number of
+        # records in flight as wrk keeps requests, no HTTP, no wrk. kgw cannot beat it.
+        line=$("$BENCH/bare_producer" --brokers "$BROKERS" --topic closed \
+            --count $((conns == 8 ? CLOSED_RECORDS / 2 : CLOSED_RECORDS)) --size "$RECORD_BYTES" \
+            --outstanding "$conns" -X linger.ms=0)
+        log "bare_producer --outstanding $conns: $line"
+        add "p$conns.bound" "$(field rate_per_s "$line")"
+        add "p$conns.bound.ratio" "$(calc "100 * $(field rate_per_s "$line") / $ceil")"
         kgw_producer_start
         line=$(wrk_run "kgw-producer-c$conns" "$conns" produce.lua "$PRODUCER_URL" bench "$RECORD_BYTES")
         add "rss.producer.c$conns" "$(peak_kb "$PRODUCER_PID")"
@@ -340,6 +350,7 @@ section_producer() {
         add "p$conns.kgw.p50" "$(field p50_ms "$line")"
         add "p$conns.kgw.p99" "$(field p99_ms "$line")"
         add "p$conns.ratio" "$(calc "100 * $kgw / $ceil")"
+        add "p$conns.of_bound" "$(calc "100 * $kgw / ${R[p$conns.bound]##* }")"
         verify_count "p$conns" "$line" bench 1
         devcluster_stop
     done
@@ -489,6 +500,9 @@ print_table() {
         row "produce ${c} conn req/s" "$(median "p$c.kgw")" "$(median "p$c.ceil")" "$(pct "$r")" \
             ">= $([ "$c" = 8 ] && echo 40 || echo 60)%" \
             "$(mark "$r" '>=' "$([ "$c" = 8 ] && echo 40 || echo 60)")"
+        r=$(median "p$c.bound.ratio")
+        row "  bound: librdkafka alone" "$(median "p$c.bound")" "$(median "p$c.ceil")" "$(pct "$r")" \
+            "" "kgw $(pct "$(median "p$c.of_bound")")"
         v=$(median "p$c.kgw.p99")
         row "produce ${c} conn p50/p99 ms" "$(slash "$(median "p$c.kgw.p50")" "$v")" \
             "$(slash "$(median "p$c.ceil.p50")" "$(median "p$c.ceil.p99")")" "" \
