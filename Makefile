@@ -150,7 +150,7 @@ run: all
 	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC))
 
 bench: all $(TOOLS)
-	@BUILD=$(BUILD) bench/run.sh
+	@BUILD=$(BUILD) bench/run.sh --runs 3
 
 C_FILES  = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null)
 SH_FILES = $(shell git ls-files -co --exclude-standard '*.sh' .ci/run 2>/dev/null)

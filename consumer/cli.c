@@ -24,7 +24,7 @@ static const kgw_option_t options[] = {
      "consumer group id"},
     {"workers", NULL, 0, KGW_OPT_INT, OFF(workers), "8", NULL, 1, 4096, "N",
      "deliveries in flight at once, for the whole process"},
-    {"http-threads", NULL, 0, KGW_OPT_INT, OFF(http_threads), "1", NULL, 1, 64, "N",
+    {"http-threads", NULL, 0, KGW_OPT_INT, OFF(http_threads), "2", NULL, 1, 64, "N",
      "threads running HTTP deliveries beside the Kafka/dispatch thread (-workers split among "
      "them)"},
     {"rate", NULL, 0, KGW_OPT_DOUBLE, OFF(rate_per_s), "0", NULL, 0, 1e9, "R",

@@ -51,6 +51,11 @@ struct worker {
     sock_ctx_t *socks;
     sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
     size_t nbyfd;
+    size_t assigned; /* loop thread's count of the requests it handed here */
+    size_t running;  /* transfers in curl, at most max_conns */
+    /* Ready, waiting for a connection: only when the loop thread handed
+     * more than max_conns, which its choice of thread avoids. */
+    sink_req_t *staged_head, *staged_tail;
     uv_mutex_t lock;
     sink_req_t *in_head, *in_tail;
     int stop;
@@ -71,7 +76,6 @@ struct sink {
     sink_req_t *out_head, *out_tail;
     worker_t *workers;
     size_t nworkers;
-    size_t next_worker;
     size_t active; /* loop thread's count: sent, not yet called back */
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
@@ -94,6 +98,8 @@ static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     (void)userdata;
     return size * nmemb;
 }
+
+static void start_staged(worker_t *w);
 
 /* HTTP thread: hands the finished requests to the loop thread at once. */
 static void flush_done(worker_t *w)
@@ -140,8 +146,10 @@ static void check_info(worker_t *w)
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         w->pool[w->npool++] = easy;
+        w->running--;
         queue_push(&w->done_head, &w->done_tail, req);
     }
+    start_staged(w);
 }
 
 static void poll_cb(uv_poll_t *handle, int status, int events)
@@ -364,9 +372,15 @@ static CURL *easy_take(worker_t *w)
 }
 
 /* HTTP thread: starts one attempt, or completes it at once as a transport
- * error (out of memory, a signing failure) so that the caller's policy sees it. */
+ * error (out of memory, a signing failure) so that the caller's policy sees
+ * it. With every connection busy it waits in the staged queue: its clock
+ * (CURLOPT_TIMEOUT_MS, webhook-timestamp) starts when it really goes out. */
 static void start_req(worker_t *w, sink_req_t *req)
 {
+    if (w->running >= (size_t)w->max_conns) {
+        queue_push(&w->staged_head, &w->staged_tail, req);
+        return;
+    }
     const sink_t *s = w->s;
     req->status = 0;
     req->curl_code = CURLE_OK;
@@ -422,6 +436,18 @@ static void start_req(worker_t *w, sink_req_t *req)
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request");
         queue_push(&w->done_head, &w->done_tail, req);
+        return;
+    }
+    w->running++;
+}
+
+static void start_staged(worker_t *w)
+{
+    while (w->staged_head && w->running < (size_t)w->max_conns) {
+        sink_req_t *req = w->staged_head;
+        if (!(w->staged_head = req->next))
+            w->staged_tail = NULL;
+        start_req(w, req);
     }
 }
 
@@ -486,6 +512,7 @@ static void done_async_cb(uv_async_t *handle)
     while (req && !s->stopped) {
         sink_req_t *next = req->next;
         s->active--;
+        s->workers[req->worker].assigned--;
         s->done_cb(req, s->opaque); /* may sink_send() the same req again */
         req = next;
     }
@@ -597,8 +624,16 @@ int sink_send(sink_t *s, sink_req_t *req)
 {
     if (s->stopped || !s->nworkers)
         return -1;
-    /* Round robin: every thread has the same share of the connections. */
-    worker_t *w = &s->workers[s->next_worker++ % s->nworkers];
+    /* The thread with the most free connections: the hand-offs never
+     * exceed a thread's share, so no request waits for a connection. */
+    size_t best = 0;
+    for (size_t i = 1; i < s->nworkers; i++)
+        if ((long)s->workers[i].assigned - s->workers[i].max_conns <
+            (long)s->workers[best].assigned - s->workers[best].max_conns)
+            best = i;
+    worker_t *w = &s->workers[best];
+    req->worker = best;
+    w->assigned++;
     uv_mutex_lock(&w->lock);
     queue_push(&w->in_head, &w->in_tail, req);
     uv_mutex_unlock(&w->lock);
@@ -647,6 +682,8 @@ void sink_stop(sink_t *s)
      * abandoned, like what was in flight. */
     s->out_head = s->out_tail = NULL;
     s->active = 0;
+    for (size_t i = 0; i < s->nworkers; i++)
+        s->workers[i].assigned = 0;
 }
 
 void sink_destroy(sink_t *s)

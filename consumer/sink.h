@@ -41,8 +41,9 @@ typedef struct sink_req {
     long retry_after_s; /* from a Retry-After header, or -1 */
     double elapsed_s;
 
-    /* Internal: the hand-off queues' link. */
+    /* Internal: the hand-off queues' link, the HTTP thread it went to. */
     struct sink_req *next;
+    size_t worker;
     /* Internal: the attempt's own header lines, chained in front of the
      * sink's fixed ones without allocating (curl only reads the list). */
     CURL *easy;
