@@ -1,3 +1,6 @@
 # common/ additions: the token bucket (pure logic, injectable clock).
 COMMON_SRCS += common/kgw_ratelimit.c
 COMMON_UNIT_SRCS += tests/unit/test_kgw_ratelimit.c
+
+# Number formatting for hot paths (pure).
+COMMON_SRCS += common/kgw_fmt.c

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/kgw_fmt.h"
+
 void record_buf_init(record_buf_t *b)
 {
     b->data = NULL;
@@ -470,22 +472,6 @@ void record_format_time(char *buf, size_t size, int64_t ts_ms)
     *w = '\0';
 }
 
-size_t record_fmt_i64(char *out, int64_t v)
-{
-    char tmp[20];
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 0, len = 0;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    return len;
-}
-
 int record_webhook_id(char *buf, size_t size, const char *topic, int32_t partition, int64_t offset)
 {
     size_t tlen = strlen(topic);
@@ -497,9 +483,9 @@ int record_webhook_id(char *buf, size_t size, const char *topic, int32_t partiti
     memcpy(w, topic, tlen);
     w += tlen;
     *w++ = '-';
-    w += record_fmt_i64(w, partition);
+    w += kgw_fmt_i64(w, partition);
     *w++ = '-';
-    w += record_fmt_i64(w, offset);
+    w += kgw_fmt_i64(w, offset);
     *w = '\0';
     return 0;
 }
@@ -532,10 +518,10 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
     char *w = num;
     memcpy(w, part, sizeof(part) - 1);
     w += sizeof(part) - 1;
-    w += record_fmt_i64(w, rv->partition);
+    w += kgw_fmt_i64(w, rv->partition);
     memcpy(w, off, sizeof(off) - 1);
     w += sizeof(off) - 1;
-    w += record_fmt_i64(w, rv->offset);
+    w += kgw_fmt_i64(w, rv->offset);
     memcpy(w, key, sizeof(key) - 1);
     w += sizeof(key) - 1;
     if (record_buf_append(out, num, (size_t)(w - num)))

@@ -73,10 +73,6 @@ int record_is_json(const void *s, size_t len);
 /* Formats ts_ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf of at least 32 bytes). */
 void record_format_time(char *buf, size_t size, int64_t ts_ms);
 
-/* Writes v in decimal to out (at least 20 bytes; no terminator); returns the
- * length. snprintf costs ~1,000 instructions a number on the hot path. */
-size_t record_fmt_i64(char *out, int64_t v);
-
 /* The webhook-id: "<topic>-<partition>-<offset>". */
 int record_webhook_id(char *buf, size_t size, const char *topic, int32_t partition, int64_t offset);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/kgw_fmt.h"
 #include "common/kgw_log.h"
 #include "consumer/policy.h"
 #include "consumer/signature.h"
@@ -399,8 +400,7 @@ static void start_req(worker_t *w, sink_req_t *req)
     memcpy(req->hdr_id + sizeof(id_name) - 1, req->webhook_id, idlen);
     req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
     memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
-    req->hdr_ts[sizeof(ts_name) - 1 + record_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] =
-        '\0';
+    req->hdr_ts[sizeof(ts_name) - 1 + kgw_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] = '\0';
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
     n[1] = (struct curl_slist){req->hdr_ts, s->fixed_hdrs};
     if (s->key.len) {

@@ -176,7 +176,7 @@ static void add_offset(sbuf_t *sb, int64_t offset)
     if (offset < 0)
         sbuf_adds(sb, "null");
     else
-        sbuf_addf(sb, "%" PRId64, offset);
+        sbuf_add_i64(sb, offset);
 }
 
 int envelope_render(const batch_t *b, sbuf_t *sb)
@@ -196,7 +196,9 @@ int envelope_render(const batch_t *b, sbuf_t *sb)
             sbuf_adds(sb, ",");
             add_kafka_error(sb, r->err);
         } else {
-            sbuf_addf(sb, ",\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            sbuf_adds(sb, ",\"partition\":");
+            sbuf_add_i64(sb, r->out_partition);
+            sbuf_adds(sb, ",\"offset\":");
             add_offset(sb, r->out_offset);
             sbuf_adds(sb, ",\"message\":\"delivered\"");
         }
@@ -213,7 +215,9 @@ int envelope_render(const batch_t *b, sbuf_t *sb)
             add_kafka_error(sb, r->err);
             sbuf_adds(sb, "}");
         } else {
-            sbuf_addf(sb, "{\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            sbuf_adds(sb, "{\"partition\":");
+            sbuf_add_i64(sb, r->out_partition);
+            sbuf_adds(sb, ",\"offset\":");
             add_offset(sb, r->out_offset);
             sbuf_adds(sb, "}");
         }

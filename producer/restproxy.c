@@ -236,11 +236,13 @@ int restproxy_render(const batch_t *b, sbuf_t *sb)
         if (!r->err) {
             /* librdkafka reports no offset (-1001) when the broker
              * acknowledged a retry as a duplicate: delivered, offset unknown. */
-            sbuf_addf(sb, "{\"partition\":%" PRId32 ",\"offset\":", r->out_partition);
+            sbuf_adds(sb, "{\"partition\":");
+            sbuf_add_i64(sb, r->out_partition);
+            sbuf_adds(sb, ",\"offset\":");
             if (r->out_offset < 0)
                 sbuf_adds(sb, "null");
             else
-                sbuf_addf(sb, "%" PRId64, r->out_offset);
+                sbuf_add_i64(sb, r->out_offset);
             sbuf_adds(sb, ",\"error_code\":null,\"error\":null}");
             continue;
         }

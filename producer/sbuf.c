@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kgw_fmt.h"
+
 void sbuf_init(sbuf_t *sb)
 {
     memset(sb, 0, sizeof(*sb));
@@ -59,6 +61,12 @@ int sbuf_add(sbuf_t *sb, const char *s, size_t len)
 int sbuf_adds(sbuf_t *sb, const char *s)
 {
     return sbuf_add(sb, s, strlen(s));
+}
+
+int sbuf_add_i64(sbuf_t *sb, int64_t v)
+{
+    char tmp[KGW_FMT_I64_MAX];
+    return sbuf_add(sb, tmp, kgw_fmt_i64(tmp, v));
 }
 
 int sbuf_addf(sbuf_t *sb, const char *fmt, ...)

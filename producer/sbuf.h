@@ -6,6 +6,7 @@
 #define PRODUCER_SBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sbuf {
     char *buf; /* owned; NUL-terminated when len > 0 */
@@ -23,6 +24,8 @@ char *sbuf_steal(sbuf_t *sb, size_t *len);
 int sbuf_add(sbuf_t *sb, const char *s, size_t len);
 int sbuf_adds(sbuf_t *sb, const char *s);
 int sbuf_addf(sbuf_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal (without printf: a batch answer holds hundreds). */
+int sbuf_add_i64(sbuf_t *sb, int64_t v);
 /* Appends s as a quoted JSON string, escaping what RFC 8259 requires. */
 int sbuf_add_json_str(sbuf_t *sb, const char *s, size_t len);
 

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "common/kgw_fmt.h"
 #include "consumer/record.h"
 
 static char *encode(const record_view_t *rv)
@@ -258,7 +259,7 @@ Test(record, fmt_i64_and_long_webhook_id)
                  {INT64_MAX, "9223372036854775807"},
                  {INT64_MIN, "-9223372036854775808"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        size_t n = record_fmt_i64(b, cases[i].v);
+        size_t n = kgw_fmt_i64(b, cases[i].v);
         b[n] = '\0';
         cr_assert_str_eq(b, cases[i].s);
     }
