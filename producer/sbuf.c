@@ -66,7 +66,8 @@ int sbuf_adds(sbuf_t *sb, const char *s)
 int sbuf_add_i64(sbuf_t *sb, int64_t v)
 {
     char tmp[KGW_FMT_I64_MAX];
-    return sbuf_add(sb, tmp, kgw_fmt_i64(tmp, v));
+    size_t n = kgw_fmt_i64(tmp, v);
+    return sbuf_add(sb, tmp, n);
 }
 
 int sbuf_addf(sbuf_t *sb, const char *fmt, ...)
