@@ -131,13 +131,13 @@ FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-s
                 -DKGW_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/restproxy.c \
                      producer/jscan.c producer/batch.c producer/sbuf.c producer/errmap.c \
-                     common/kgw_kafka.c common/kgw_log.c
-FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c
+                     common/kgw_kafka.c common/kgw_log.c common/kgw_fmt.c
+FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c common/kgw_fmt.c
 FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record
 $(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h)
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
 fuzz: $(FUZZERS)
