@@ -134,14 +134,14 @@ static void check_info(worker_t *w)
         req->status = 0;
         if (code == CURLE_OK)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->status);
+        else if (!req->error[0])
+            snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
         /* Looked up only where it matters, rather than through a header
          * callback that runs for every header line of every response. */
         struct curl_header *h;
         if ((req->status == 429 || req->status == 503) &&
             curl_easy_header(easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
             req->retry_after_s = policy_retry_after_s(h->value, time(NULL));
-        else if (!req->error[0])
-            snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(code));
         curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &req->elapsed_s);
         curl_multi_remove_handle(w->multi, easy);
         req->easy = NULL;

@@ -41,6 +41,8 @@ start_consumer cons-skip -topic "$T" -group "g-skip-$RUN_ID" -on-failure skip -m
 wait_until 60 bash -c "! kill -0 $CONSUMER_PID" || true
 check_eq "skip: 18 good records delivered" 18 "$(recv_ids "$RECV_LOG" | sort -u | wc -l)"
 check_eq "skip: logged at error level, twice" 2 "$(grep -c 'ERROR .*delivery failed, skipped' "$TMP/cons-skip.err")"
+check "skip: the log line names the HTTP status as the error" \
+    grep -q 'delivery failed, skipped .*status=\(4[0-9][0-9]\) .*error="HTTP \1"' "$TMP/cons-skip.err"
 check_eq "skip: committed to the end" "0 20" "$(committed "g-skip-$RUN_ID" "$T" 1)"
 
 # --- stop ---
