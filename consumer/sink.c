@@ -1,9 +1,11 @@
 /*
- * sink: libcurl multi on the libuv loop (see sink.h). Owns the multi handle,
- * a pool of reusable easy handles (each keeps its options between attempts;
+ * sink: libcurl multi handles on HTTP threads of their own (see sink.h).
+ * Each worker_t (one HTTP thread) owns its libuv loop, its multi handle, a
+ * pool of reusable easy handles (each keeps its options between attempts;
  * the multi handle's connection cache keeps the TCP connections), one
  * uv_timer_t for curl's timeout and one uv_poll_t per socket curl asks to be
- * watched. Loop thread only; no locks.
+ * watched. Requests cross threads only through the locked inbox (loop thread
+ * -> HTTP thread) and outbox (back); everything else has one thread.
  */
 #include "consumer/sink.h"
 
@@ -52,11 +54,9 @@ struct worker {
     sock_ctx_t *socks;
     sock_ctx_t **byfd; /* poll handles by descriptor, for as long as curl keeps it open */
     size_t nbyfd;
-    size_t assigned; /* loop thread's count of the requests it handed here */
-    size_t running;  /* transfers in curl, at most max_conns */
-    /* Ready, waiting for a connection: only when the loop thread handed
-     * more than max_conns, which its choice of thread avoids. */
-    sink_req_t *staged_head, *staged_tail;
+    /* Loop thread's count of the requests handed here and not yet called
+     * back: never above max_conns (see sink_send()). */
+    size_t assigned;
     uv_mutex_t lock;
     sink_req_t *in_head, *in_tail;
     int stop;
@@ -77,7 +77,6 @@ struct sink {
     sink_req_t *out_head, *out_tail;
     worker_t *workers;
     size_t nworkers;
-    size_t active; /* loop thread's count: sent, not yet called back */
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
     signature_key_t key;           /* len 0: requests are not signed */
@@ -99,8 +98,6 @@ static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     (void)userdata;
     return size * nmemb;
 }
-
-static void start_staged(worker_t *w);
 
 /* HTTP thread: hands the finished requests to the loop thread at once. */
 static void flush_done(worker_t *w)
@@ -147,10 +144,8 @@ static void check_info(worker_t *w)
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         w->pool[w->npool++] = easy;
-        w->running--;
         queue_push(&w->done_head, &w->done_tail, req);
     }
-    start_staged(w);
 }
 
 static void poll_cb(uv_poll_t *handle, int status, int events)
@@ -374,14 +369,10 @@ static CURL *easy_take(worker_t *w)
 
 /* HTTP thread: starts one attempt, or completes it at once as a transport
  * error (out of memory, a signing failure) so that the caller's policy sees
- * it. With every connection busy it waits in the staged queue: its clock
- * (CURLOPT_TIMEOUT_MS, webhook-timestamp) starts when it really goes out. */
+ * it. A connection is free for it: the loop thread never hands a thread more
+ * than its share (sink_send()). */
 static void start_req(worker_t *w, sink_req_t *req)
 {
-    if (w->running >= (size_t)w->max_conns) {
-        queue_push(&w->staged_head, &w->staged_tail, req);
-        return;
-    }
     const sink_t *s = w->s;
     req->status = 0;
     req->curl_code = CURLE_OK;
@@ -436,18 +427,6 @@ static void start_req(worker_t *w, sink_req_t *req)
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request");
         queue_push(&w->done_head, &w->done_tail, req);
-        return;
-    }
-    w->running++;
-}
-
-static void start_staged(worker_t *w)
-{
-    while (w->staged_head && w->running < (size_t)w->max_conns) {
-        sink_req_t *req = w->staged_head;
-        if (!(w->staged_head = req->next))
-            w->staged_tail = NULL;
-        start_req(w, req);
     }
 }
 
@@ -511,7 +490,6 @@ static void done_async_cb(uv_async_t *handle)
     uv_mutex_unlock(&s->out_lock);
     while (req && !s->stopped) {
         sink_req_t *next = req->next;
-        s->active--;
         s->workers[req->worker].assigned--;
         s->done_cb(req, s->opaque); /* may sink_send() the same req again */
         req = next;
@@ -624,8 +602,10 @@ int sink_send(sink_t *s, sink_req_t *req)
 {
     if (s->stopped || !s->nworkers)
         return -1;
-    /* The thread with the most free connections: the hand-offs never
-     * exceed a thread's share, so no request waits for a connection. */
+    /* The thread with the most free connections. The caller has at most
+     * -workers attempts out, the shares add up to -workers, so that thread
+     * always has one free: no request waits for a connection with curl's
+     * timeout clock already running. */
     size_t best = 0;
     for (size_t i = 1; i < s->nworkers; i++)
         if ((long)s->workers[i].assigned - s->workers[i].max_conns <
@@ -638,13 +618,7 @@ int sink_send(sink_t *s, sink_req_t *req)
     queue_push(&w->in_head, &w->in_tail, req);
     uv_mutex_unlock(&w->lock);
     uv_async_send(&w->wake);
-    s->active++;
     return 0;
-}
-
-size_t sink_active(const sink_t *s)
-{
-    return s->active;
 }
 
 static void free_handle_cb(uv_handle_t *handle)
@@ -681,9 +655,6 @@ void sink_stop(sink_t *s)
     /* What the threads finished but the loop has not called back is
      * abandoned, like what was in flight. */
     s->out_head = s->out_tail = NULL;
-    s->active = 0;
-    for (size_t i = 0; i < s->nworkers; i++)
-        s->workers[i].assigned = 0;
 }
 
 void sink_destroy(sink_t *s)

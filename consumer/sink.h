@@ -73,7 +73,4 @@ void sink_stop(sink_t *s);
 /* Accepts NULL. Call after sink_stop() and a uv_run() that let handles close. */
 void sink_destroy(sink_t *s);
 
-/* Attempts in flight now. */
-size_t sink_active(const sink_t *s);
-
 #endif
