@@ -2,6 +2,7 @@
 #
 #   make            build every binary into build/
 #   make test       unit, integration and end-to-end tests; last line "N passed, N failed"
+#   make test-kafka the integration, fault and e2e suites on a real 3-node Apache Kafka
 #   make run        the whole pipeline on the embedded cluster (see README)
 #   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
 #   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
@@ -91,7 +92,7 @@ $(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 # --- rules -------------------------------------------------------------------
-.PHONY: all test unit integration e2e run bench lint format asan valgrind fuzz install uninstall clean deps help FORCE
+.PHONY: all test test-kafka kafka-deps unit integration e2e run bench lint format asan valgrind fuzz install uninstall clean deps help FORCE
 all: $(BINS)
 
 $(LIBKGW): $(COMMON_OBJS)
@@ -119,6 +120,14 @@ integration: all $(TOOLS)
 
 e2e: all $(TOOLS)
 	@BUILD=$(BUILD) tests/run.sh e2e
+
+# Real Apache Kafka (bin/kafka-cluster.sh): a JDK and Maven come from Debian when missing.
+test-kafka: all $(TOOLS)
+	@bin/kafka-cluster.sh deps
+	@BUILD=$(BUILD) tests/kafka/run.sh
+
+kafka-deps:
+	@bin/kafka-cluster.sh deps
 
 # KGW_SANITIZED tells tests that memory figures are the sanitizer's, not kgw's.
 asan:

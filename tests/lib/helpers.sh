@@ -115,9 +115,70 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# Two tiers (tests/kafka/run.sh): by default each test starts its own
+# kgw-devcluster; with KGW_TEST_BROKERS set (make test-kafka) tests share the
+# real Apache Kafka cluster of bin/kafka-cluster.sh, whose directory is
+# KGW_KAFKA_DIR. Topics are never auto-created there: tests name theirs.
+KGW_TEST_BROKERS=${KGW_TEST_BROKERS:-}
+real_kafka() { [ -n "$KGW_TEST_BROKERS" ]; }
+
+# devcluster_only REASON: ends a test that needs the mock's controls (injected
+# protocol errors, broker RTT, ...) with a note when it runs on real Kafka.
+devcluster_only() {
+    if real_kafka; then
+        note "skip: kgw-devcluster only ($*)"
+        exit 0
+    fi
+}
+
+# real_kafka_only REASON: the opposite, for faults only a real cluster has.
+real_kafka_only() {
+    if ! real_kafka; then
+        note "skip: real Kafka only, run by make test-kafka ($*)"
+        exit 0
+    fi
+}
+
+# kafka_node_cmd ARGS...: bin/kafka-cluster.sh on the test cluster (node-stop N
+# SIGNAL, node-start N, node-pid N).
+kafka_node_cmd() {
+    "$ROOT/bin/kafka-cluster.sh" "$@" --dir "$KGW_KAFKA_DIR"
+}
+
+# create_topic NAME PARTITIONS: on either tier, replicated 3 times where the
+# cluster has 3 brokers.
+create_topic() {
+    if real_kafka; then
+        "$BUILD/tests/kafka-admin" -b "$BOOTSTRAP" create "$1:$2"
+    else
+        dc_cmd topic create "$1" "$2" 3 >/dev/null
+    fi
+}
+
 # start_devcluster ARGS...: starts kgw-devcluster with a control fifo on its
-# stdin (write commands with dc_cmd); sets BOOTSTRAP and DC_PID.
+# stdin (write commands with dc_cmd); sets BOOTSTRAP and DC_PID. On real Kafka
+# it creates the --topic NAME:PARTITIONS topics instead and ignores the rest.
 start_devcluster() {
+    if real_kafka; then
+        local topics=()
+        while [ $# -gt 0 ]; do
+            case $1 in
+            --topic)
+                topics+=("$2")
+                shift 2
+                ;;
+            --topic=*)
+                topics+=("${1#--topic=}")
+                shift
+                ;;
+            *) shift ;;
+            esac
+        done
+        BOOTSTRAP=$KGW_TEST_BROKERS
+        DC_PID=
+        [ ${#topics[@]} -eq 0 ] || "$BUILD/tests/kafka-admin" -b "$BOOTSTRAP" create "${topics[@]}"
+        return
+    fi
     mkfifo "$TMP/dc.ctl"
     # Opened read-write, which does not block on Linux; we hold the write
     # side for dc_cmd, so the cluster never sees EOF on its stdin.
@@ -140,6 +201,10 @@ lines_gt() {
 # dc_cmd COMMAND: sends one control command; prints and checks its reply.
 dc_cmd() {
     local before
+    if real_kafka; then
+        echo "# dc_cmd $*: needs kgw-devcluster (this run is on real Kafka)"
+        return 1
+    fi
     before=$(wc -l <"$TMP/devcluster.out")
     echo "$*" >&"$DC_CTL"
     wait_until 10 lines_gt "$TMP/devcluster.out" "$before" || return 1

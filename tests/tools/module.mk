@@ -3,3 +3,7 @@ TOOLS += $(BUILD)/tests/kafka-offsets
 $(BUILD)/tests/kafka-offsets: $(BUILD)/tests/tools/kafka_offsets.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+TOOLS += $(BUILD)/tests/kafka-admin
+$(BUILD)/tests/kafka-admin: $(BUILD)/tests/tools/kafka_admin.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
