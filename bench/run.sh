@@ -13,9 +13,14 @@
 #   --producer-args S  extra arguments for kgw-producer (word-split)
 #   --consumer-args S  extra arguments for kgw-consumer (word-split)
 #   --keep             keep the temporary directory with every log
+#   --kafka            run on a real 3-node Apache Kafka (bin/kafka-cluster.sh, RF 3,
+#                      acks=all) instead of kgw-devcluster; default sections
+#                      producer,batch,consumer; the consumer section adds a bare
+#                      librdkafka consumer (bare_consumer) as a second ceiling
+#   --kafka-brokers L  with --kafka: use the running cluster at L instead of starting one
 #
-# Everything runs on 127.0.0.1, on a fresh kgw-devcluster per measurement, bounded in
-# time and count. A section whose kgw binary is missing still measures its ceiling and
+# Everything runs on 127.0.0.1, on a fresh kgw-devcluster per measurement (or fresh
+# topics on the one real cluster with --kafka), bounded in time and count. A section whose kgw binary is missing still measures its ceiling and
 # prints "skipped". See bench/README.md for how to read the table.
 set -euo pipefail
 
@@ -32,6 +37,9 @@ CEILING_THREADS=$(nproc)
 PRODUCER_ARGS=
 CONSUMER_ARGS=
 KEEP=0
+KAFKA=0
+KAFKA_BROKERS=
+SECTIONS_SET=0
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
@@ -40,7 +48,9 @@ while [ $# -gt 0 ]; do
     -h | --help) usage; exit 0 ;;
     --quick) QUICK=1 ;;
     --runs) RUNS=$2; shift ;;
-    --sections) SECTIONS=$2; shift ;;
+    --sections) SECTIONS=$2; SECTIONS_SET=1; shift ;;
+    --kafka) KAFKA=1 ;;
+    --kafka-brokers) KAFKA=1; KAFKA_BROKERS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --ceiling-threads) CEILING_THREADS=$2; shift ;;
     --producer-args) PRODUCER_ARGS=$2; shift ;;
@@ -53,6 +63,8 @@ done
 for n in "$RUNS" "$CEILING_THREADS" ${DURATION:+"$DURATION"}; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: not a positive number: $n" >&2; exit 2; }
 done
+
+[ "$KAFKA" = 1 ] && [ "$SECTIONS_SET" = 0 ] && SECTIONS=producer,batch,consumer
 
 if [ "$QUICK" = 1 ]; then
     DURATION=${DURATION:-3}
@@ -97,6 +109,7 @@ cleanup() {
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         stop_pid "${PIDS[$i]}"
     done
+    [ -n "${KAFKA_DIR:-}" ] && "$ROOT/bin/kafka-cluster.sh" stop --dir "$KAFKA_DIR"
     if [ "$KEEP" = 1 ]; then
         echo "logs kept in $TMP" >&2
     else
@@ -207,8 +220,18 @@ want() { [[ ,$SECTIONS, == *,$1,* ]]; }
 # --- kgw-devcluster ---------------------------------------------------------------
 
 # devcluster_start TOPIC:PARTS...: a fresh 3-broker mock cluster; sets BROKERS, DC_PID.
+# With --kafka: fresh topics on the real cluster instead, named with the prefix TP.
+TP=
 devcluster_start() {
     local args=() t
+    if [ "$KAFKA" = 1 ]; then
+        TP="b$RUN-$RANDOM-"
+        for t in "$@"; do args+=("$TP$t"); done
+        BROKERS=$KAFKA_BROKERS
+        DC_PID=
+        "$BUILD/tests/kafka-admin" -b "$BROKERS" create "${args[@]}"
+        return
+    fi
     for t in "$@"; do args+=(--topic "$t"); done
     rm -f "$TMP/bootstrap"
     start_bg devcluster "$BUILD/kgw-devcluster" --brokers 3 --bootstrap-file "$TMP/bootstrap" \
@@ -222,15 +245,15 @@ devcluster_start() {
     BROKERS=$(cat "$TMP/bootstrap")
 }
 
-devcluster_stop() { stop_bg "$DC_PID"; }
+devcluster_stop() { [ -z "$DC_PID" ] || stop_bg "$DC_PID"; }
 
 # topic_count TOPIC: prints "partitions=N high=H low=L records=R" (watermarks).
-topic_count() { "$BENCH/count" --brokers "$BROKERS" --topic "$1"; }
+topic_count() { "$BENCH/count" --brokers "$BROKERS" --topic "$TP$1"; }
 
 # preload TOPIC COUNT BYTES: fills a topic with bare_producer and checks the mock kept it all.
 preload() {
     local out counted
-    out=$("$BENCH/bare_producer" --brokers "$BROKERS" --topic "$1" --count "$2" --size "$3")
+    out=$("$BENCH/bare_producer" --brokers "$BROKERS" --topic "$TP$1" --count "$2" --size "$3")
     counted=$(topic_count "$1")
     if [ "$(field low "$counted")" != 0 ] || [ "$(field high "$counted")" != "$2" ]; then
         echo "bench: preload of $1 incomplete ($counted; the mock keeps ~5 MiB per partition)" >&2
@@ -287,7 +310,7 @@ kgw_producer_start() {
     wait_until 20 producer_answers ready 200 404 || log "kgw-producer not ready after 20 s"
     # One request outside the measured topic, so metadata and connections are warm.
     curl -s -o /dev/null -H 'Content-Type: application/json' \
-        -d '{"topic":"warm","payload":{"warm":true}}' "$PRODUCER_URL/produce" || true
+        -d '{"topic":"'"${TP}"'warm","payload":{"warm":true}}' "$PRODUCER_URL/produce" || true
 }
 
 # verify_count KEY WRKLINE TOPIC PER_REQUEST: Kafka's records against the 200 answers.
@@ -334,14 +357,14 @@ section_producer() {
         devcluster_start bench:32 warm:1 closed:32
         # The Kafka side alone: librdkafka with kgw's settings and the same number of
         # records in flight as wrk keeps requests, no HTTP, no wrk. kgw cannot beat it.
-        line=$("$BENCH/bare_producer" --brokers "$BROKERS" --topic closed \
+        line=$("$BENCH/bare_producer" --brokers "$BROKERS" --topic "${TP}closed" \
             --count $((conns == 8 ? CLOSED_RECORDS / 2 : CLOSED_RECORDS)) --size "$RECORD_BYTES" \
             --outstanding "$conns" -X linger.ms=0)
         log "bare_producer --outstanding $conns: $line"
         add "p$conns.bound" "$(field rate_per_s "$line")"
         add "p$conns.bound.ratio" "$(calc "100 * $(field rate_per_s "$line") / $ceil")"
         kgw_producer_start
-        line=$(wrk_run "kgw-producer-c$conns" "$conns" produce.lua "$PRODUCER_URL" bench "$RECORD_BYTES")
+        line=$(wrk_run "kgw-producer-c$conns" "$conns" produce.lua "$PRODUCER_URL" "${TP}bench" "$RECORD_BYTES")
         add "rss.producer.c$conns" "$(peak_kb "$PRODUCER_PID")"
         stop_bg "$PRODUCER_PID"
         log "kgw-producer c$conns: $line"
@@ -359,7 +382,7 @@ section_producer() {
 section_batch() {
     local out ceil line kgw
     devcluster_start batch-bare:32 batch:32 warm:1
-    start_bg bare_producer "$BENCH/bare_producer" --brokers "$BROKERS" --topic batch-bare \
+    start_bg bare_producer "$BENCH/bare_producer" --brokers "$BROKERS" --topic "${TP}batch-bare" \
         --count "$BARE_PRODUCER_RECORDS" --size "$RECORD_BYTES"
     wait_pid "$LAST_PID" 120
     add "rss.bare_producer" "$PEAK_KB"
@@ -374,7 +397,7 @@ section_batch() {
         return 0
     fi
     kgw_producer_start
-    line=$(wrk_run kgw-producer-batch 8 batch.lua "$PRODUCER_URL" batch "$BATCH_RECORDS" "$RECORD_BYTES")
+    line=$(wrk_run kgw-producer-batch 8 batch.lua "$PRODUCER_URL" "${TP}batch" "$BATCH_RECORDS" "$RECORD_BYTES")
     add "rss.producer.batch" "$(peak_kb "$PRODUCER_PID")"
     stop_bg "$PRODUCER_PID"
     log "kgw-producer batch: $line"
@@ -412,7 +435,7 @@ consumer_run() {
     local key=$1 ordering=$2 records=$3 secs=$4
     shift 4
     # shellcheck disable=SC2086 # --consumer-args is word-split on purpose
-    start_bg "kgw-consumer-$key" "$BUILD/kgw-consumer" -broker "$BROKERS" -topic "$TOPIC" \
+    start_bg "kgw-consumer-$key" "$BUILD/kgw-consumer" -broker "$BROKERS" -topic "$TP$TOPIC" \
         -group "bench-$key-$RUN" -target-url "$SINK_URL/" -workers "$WORKERS" \
         -ordering "$ordering" -max-messages "$records" "$@" $CONSUMER_ARGS
     wait_pid "$LAST_PID" "$secs"
@@ -440,6 +463,15 @@ section_consumer() {
     log "bare_curl: $out"
     sink_finish c.ceil
     ceil=${R[c.ceil]##* }
+    if [ "$KAFKA" = 1 ]; then
+        # On real Kafka fetching costs what it really costs: the ceiling is the
+        # slower of the two halves, HTTP alone and Kafka alone.
+        out=$("$BENCH/bare_consumer" --brokers "$BROKERS" --topic "$TP$TOPIC" \
+            --group "bench-bare-$RUN-$RANDOM" --count "$CONSUMER_RECORDS")
+        log "bare_consumer: $out"
+        add "c.kceil" "$(field rate_per_s "$out")"
+        ceil=$(awk "BEGIN { a = $ceil; b = $(field rate_per_s "$out"); print (a < b ? a : b) }")
+    fi
 
     if [ ! -x "$BUILD/kgw-consumer" ]; then
         skip "build/kgw-consumer not built yet"
@@ -492,7 +524,9 @@ print_table() {
     echo "kgw bench $(date -u +%Y-%m-%dT%H:%MZ)  runs=$RUNS (medians)  wrk ${DURATION}s x2 threads" \
         "$([ "$QUICK" = 1 ] && echo '(--quick: smoke run, not for publishing)')"
     echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1)," \
-        "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM; loopback; kgw-devcluster 3 brokers"
+        "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM; loopback;" \
+        "$([ "$KAFKA" = 1 ] && echo "Apache Kafka $KAFKA_VERSION, 3 KRaft nodes, RF 3, acks=all" ||
+            echo "kgw-devcluster 3 brokers")"
     echo
     row "" kgw ceiling ratio target result
     for c in 8 64; do
@@ -522,6 +556,10 @@ print_table() {
     r=$(median batch.ratio)
     row "batch produce records/s" "$(median batch.kgw)" "$(median batch.ceil)" "$(pct "$r")" \
         ">= 40%" "$(mark "$r" '>=' 40)"
+    if [ -n "${R[c.kceil]:-}" ]; then
+        row "  bound: bare consumer" "$(median c.kceil)" "$(median c.ceil)" "" "" \
+            "(ratios below: of the smaller)"
+    fi
     r=$(median c.none.ratio)
     row "consumer none records/s" "$(median c.none)" "$(median c.ceil)" "$(pct "$r")" ">= 80%" \
         "$(mark "$r" '>=' 80)"
@@ -556,7 +594,7 @@ print_table() {
 
 # --- main -------------------------------------------------------------------------
 
-for bin in "$BUILD/kgw-devcluster" "$BENCH/bare_mhd" "$BENCH/bare_producer" "$BENCH/bare_curl" \
+for bin in "$BUILD/kgw-devcluster" "$BENCH/bare_mhd" "$BENCH/bare_producer" "$BENCH/bare_consumer" "$BENCH/bare_curl" \
     "$BENCH/sink" "$BENCH/count"; do
     [ -x "$bin" ] || { echo "bench/run.sh: $bin missing: run make first" >&2; exit 1; }
 done
@@ -564,6 +602,14 @@ for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is not installed" >&2; exit 1; }
 done
 
+KAFKA_VERSION=$(sed -n 's/.*<kafka.version>\(.*\)<\/kafka.version>.*/\1/p' "$ROOT/tests/kafka/pom.xml")
+if [ "$KAFKA" = 1 ] && [ -z "$KAFKA_BROKERS" ]; then
+    [ -x "$BUILD/tests/kafka-admin" ] || { echo "bench/run.sh: $BUILD/tests/kafka-admin missing: run make first" >&2; exit 1; }
+    KAFKA_DIR=$TMP/kafka
+    log "starting Apache Kafka $KAFKA_VERSION (bin/kafka-cluster.sh)"
+    KAFKA_BROKERS=$("$ROOT/bin/kafka-cluster.sh" start --dir "$KAFKA_DIR")
+fi
+RUN=0
 for ((RUN = 1; RUN <= RUNS; RUN++)); do
     want producer && { log "run $RUN/$RUNS: producer"; section_producer; }
     want batch && { log "run $RUN/$RUNS: batch"; section_batch; }
