@@ -63,7 +63,7 @@ void framing_add(framing_t *f, const char *name, size_t name_len, const char *va
         unsigned char c = (unsigned char)value[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
             fail(f, "ambiguous request framing: a header field value has a control "
-                    "character (CR, LF or NUL)");
+                    "character (such as CR, LF or NUL)");
             break;
         }
     }
