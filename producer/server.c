@@ -741,7 +741,8 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         mhd_log_cb, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify_cb,
-        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY,
+        extra, MHD_OPTION_END);
     if (!s->daemon) {
         if (flags & MHD_USE_TLS)
             snprintf(errstr, errstr_size,
