@@ -124,7 +124,8 @@ e2e: all $(TOOLS)
 asan:
 	KGW_SANITIZED=1 $(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
 
-# libFuzzer targets (clang): the producer's request parsing, the consumer's record encoding.
+# libFuzzer targets (clang): the producer's request parsing and framing checks, the consumer's
+# record encoding.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -133,13 +134,17 @@ FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/rest
                      producer/jscan.c producer/batch.c producer/sbuf.c producer/errmap.c \
                      common/kgw_kafka.c common/kgw_log.c common/kgw_fmt.c
 FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c common/kgw_fmt.c
-FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record
+FUZZ_FRAMING_SRCS := tests/fuzz/fuzz_framing.c producer/framing.c
+FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record $(BUILD)/fuzz/fuzz_framing
 $(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
 $(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_framing: $(FUZZ_FRAMING_SRCS) producer/framing.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAMING_SRCS)
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(abspath $(FUZZERS))
 

@@ -34,6 +34,7 @@ REQUIRED=(
     "clang cmd:clang"
     "libclang-rt-14-dev file:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
     "openssl cmd:openssl"
+    "nginx file:/usr/sbin/nginx"
     "procps cmd:ps"
     "iproute2 cmd:ss"
 )
