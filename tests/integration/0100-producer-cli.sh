@@ -24,6 +24,8 @@ check "--max-body-bytes 0 exits 2" misuse "max-body-bytes" --max-body-bytes 0
 check "--log-level loud exits 2" misuse "--log-level" --log-level loud
 check "-X bad.property=1 exits 2 quoting librdkafka" misuse "bad.property" -X bad.property=1
 check "-X without = exits 2" misuse "expected key=value" -X novalue
+printf '# kgw\nport = abc\n' >"$TMP/p.conf"
+check "a config-file error names file, line and option" misuse "p.conf:2: port: 'abc' is not a whole number" --config "$TMP/p.conf"
 check "--help exits 0 and lists the flags" bash -c "'$P' --help | grep -q -- '--max-inflight'"
 check "--help mentions GO_APP_PORT" bash -c "'$P' --help | grep -q GO_APP_PORT"
 check "--version exits 0" bash -c "'$P' --version | grep -q 'kgw-producer 0'"
