@@ -59,6 +59,14 @@ check "--port 0 prints the bound port" wait_until 10 grep -q "listening address=
 p0=$(sed -n 's/.*listening address=127.0.0.1 port=\([0-9]*\).*/\1/p' "$TMP/producer0.err")
 check_eq "--port 0 serves on the printed port" 200 "$(http_status "http://127.0.0.1:$p0/health")"
 
+# A busy port is fatal at once: exit 1, nothing of Kafka's after it, the fatal line last.
+busy_rc=0
+timeout 10 "$P" --brokers "$BOOTSTRAP" --listen 127.0.0.1 --port "$p0" 2>"$TMP/busy.err" || busy_rc=$?
+check_eq "a busy port exits 1" 1 "$busy_rc"
+check "a busy port's fatal line is the last line and names the port" \
+    bash -c "tail -1 '$TMP/busy.err' | grep -q 'startup failed error=\"cannot listen on 127.0.0.1 port $p0: Address already in use'"
+check "a busy port starts no readiness check" bash -c "! grep -q 'kafka reachable' '$TMP/busy.err'"
+
 term_wait "$PRODUCER_PID"
 check_eq "exits 0 on SIGTERM" 0 "$EXIT_CODE"
 finish
