@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     access_init(&access);
     int rc = producer_config_load(&cfg, argc, argv, errstr, sizeof(errstr));
     if (rc == KGW_CONFIG_HELP) {
-        kgw_config_usage(&producer_cli, stdout);
+        producer_config_usage(stdout);
         exit_code = 0;
         goto out;
     }

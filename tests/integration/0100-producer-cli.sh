@@ -28,6 +28,7 @@ printf '# kgw\nport = abc\n' >"$TMP/p.conf"
 check "a config-file error names file, line and option" misuse "p.conf:2: port: 'abc' is not a whole number" --config "$TMP/p.conf"
 check "--help exits 0 and lists the flags" bash -c "'$P' --help | grep -q -- '--max-inflight'"
 check "--help mentions GO_APP_PORT" bash -c "'$P' --help | grep -q GO_APP_PORT"
+check "--help lists kgw's librdkafka defaults" bash -c "'$P' --help | grep -q 'socket.nagle.disable=true'"
 check "--version exits 0" bash -c "'$P' --version | grep -q 'kgw-producer 0'"
 
 # Kafka unreachable at startup: all brokers down before the producer starts.
