@@ -1,15 +1,18 @@
 # kgw: Kafka HTTP gateway. Hand-written Makefile in hiredis's spirit.
 #
-#   make            build every binary into build/
+#   make            build every binary (and what bin/e2e.sh runs) into build/
 #   make test       unit, integration and end-to-end tests; last line "N passed, N failed"
-#   make run        the whole pipeline on the embedded cluster (see README)
+#   make run        the whole pipeline on the embedded cluster (see README);
+#                   PORT=6969 TOPIC=events PARTITIONS=6 override its defaults
 #   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
 #   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
 #   make valgrind   the integration tests with kgw programs under valgrind memcheck
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks beside their ceilings (bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install missing Debian packages (root), or print the apt-get line
+#   make deps       install missing Debian packages (root), or print the apt-get line;
+#                   GROUPS='build run' limits it to those groups (bin/deps.sh --help)
+#   make help       this list
 #
 # Each program directory adds its sources through its own module.mk fragment.
 
@@ -25,27 +28,33 @@ SANITIZE   ?=
 PKGS       := libmicrohttpd rdkafka jansson libcurl libuv
 TEST_PKGS  := criterion
 
-# A cheap check on every run: when a package is missing, the deps stamp below is
-# forced, make runs bin/deps.sh --install, then restarts with the packages present.
+# A cheap check on every run: when a package a goal needs is missing, the deps stamp
+# below is forced, make runs bin/deps.sh --install for the goal's groups, then restarts
+# with the packages present. `make` needs the build group only, `make run` adds run,
+# `make test` test; lint, fuzz, valgrind and bench add their own (bin/deps.sh --list).
 # KGW_SKIP_DEPS=1 skips it (container builds install their packages themselves).
-NODEPS_GOALS := deps clean format help
+NODEPS_GOALS := deps clean format help uninstall
 KGW_SKIP_DEPS ?= 0
+deps_for = $(if $(filter all install $(BUILD)/kgw-% $(BUILD)/libkgw.a,$(1)),build) \
+           $(if $(filter run,$(1)),build run) \
+           $(if $(filter test unit integration e2e asan $(BUILD)/tests/%,$(1)),build test) \
+           $(if $(filter valgrind,$(1)),build test valgrind) \
+           $(if $(filter lint,$(1)),lint) \
+           $(if $(filter fuzz $(BUILD)/fuzz/%,$(1)),build fuzz) \
+           $(if $(filter bench $(BUILD)/bench/%,$(1)),build test bench)
+DEPS_GROUPS := $(sort $(call deps_for,$(or $(MAKECMDGOALS),all)))
 ifeq ($(KGW_SKIP_DEPS),0)
-ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
-DEPS_MISSING := $(shell bin/deps.sh --missing)
+ifneq ($(DEPS_GROUPS),)
+DEPS_MISSING := $(shell bin/deps.sh --missing $(DEPS_GROUPS))
 endif
 endif
 DEPS_STAMP := $(BUILD)/.deps.mk
 ifneq ($(strip $(DEPS_MISSING)),)
 $(DEPS_STAMP): FORCE
-endif
-ifeq ($(KGW_SKIP_DEPS),0)
-ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(DEPS_STAMP)
 endif
-endif
 $(DEPS_STAMP):
-	@bin/deps.sh --install
+	@bin/deps.sh --install $(DEPS_GROUPS)
 	@mkdir -p $(@D) && echo '# packages checked' > $@
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings -Wno-missing-field-initializers
@@ -73,16 +82,17 @@ LIBKGW      := $(BUILD)/libkgw.a
 BINS        :=
 UNIT_TESTS  :=
 TOOLS       :=
+RUN_TOOLS   :=
 COMMON_UNIT_SRCS := tests/unit/test_kgw_log.c tests/unit/test_kgw_config.c \
                     tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c \
                     tests/unit/test_kgw_security.c
 
--include common/module.mk
+include common/module.mk
 include devcluster/module.mk
--include producer/module.mk
--include consumer/module.mk
--include tests/tools/module.mk
--include bench/module.mk
+include producer/module.mk
+include consumer/module.mk
+include tests/tools/module.mk
+include bench/module.mk
 
 # --- unit tests for common/ ----------------------------------------------------
 UNIT_TESTS += $(BUILD)/tests/unit-common
@@ -92,7 +102,8 @@ $(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 
 # --- rules -------------------------------------------------------------------
 .PHONY: all test unit integration e2e run bench lint format asan valgrind fuzz install uninstall clean deps help FORCE
-all: $(BINS)
+# RUN_TOOLS: what bin/e2e.sh runs besides the programs, so that `make` is enough for it.
+all: $(BINS) $(RUN_TOOLS)
 
 $(LIBKGW): $(COMMON_OBJS)
 	@mkdir -p $(@D)
@@ -152,7 +163,8 @@ valgrind: all $(TOOLS)
 	@BUILD=$(BUILD) tests/valgrind.sh integration
 
 run: all
-	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC))
+	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC)) \
+		$(if $(PARTITIONS),--partitions $(PARTITIONS))
 
 bench: all $(TOOLS)
 	@BUILD=$(BUILD) bench/run.sh --runs 3
@@ -182,11 +194,13 @@ uninstall:
 clean:
 	rm -rf build
 
+# make deps GROUPS='build test': install the packages of those groups (default: all).
+GROUPS ?= all
 deps:
-	@bin/deps.sh --install
+	@bin/deps.sh --install $(GROUPS)
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^#$$/p' Makefile | sed -e '$$d' -e 's/^# \{0,1\}//'
 
 FORCE:
 

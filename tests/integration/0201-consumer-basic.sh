@@ -25,6 +25,7 @@ check "bad number exits 2 naming -workers" misuse "--workers" -broker b -topic t
 check "bad -ordering exits 2" misuse "--ordering" -broker b -topic t -target-url "$U" -ordering sideways
 check "-on-failure dlq without -dlq-topic exits 2" misuse "dlq-topic" -broker b -topic t -target-url "$U" -on-failure dlq
 check "unknown flag exits 2" misuse "--nope" -broker b -topic t -target-url "$U" --nope 1
+check "-X nonsense=1 exits 2 quoting librdkafka" misuse 'nonsense=1: No such configuration property' -broker b -topic t -target-url "$U" -X nonsense=1
 check "--help lists every flag" bash -c "'$CONSUMER' --help | grep -q -- '--max-messages' && '$CONSUMER' --help | grep -q -- '--dlq-topic'"
 check "--version exits 0" bash -c "'$CONSUMER' --version | grep -q 'kgw-consumer 0'"
 

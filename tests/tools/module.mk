@@ -3,3 +3,5 @@ TOOLS += $(BUILD)/tests/kafka-offsets
 $(BUILD)/tests/kafka-offsets: $(BUILD)/tests/tools/kafka_offsets.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+# bin/e2e.sh reads the group's committed offsets with it: `make` (all) builds it too.
+RUN_TOOLS += $(BUILD)/tests/kafka-offsets
