@@ -19,11 +19,11 @@
 #include "producer/envelope.h"
 #include "producer/jscan.h"
 #include "producer/restproxy.h"
-#include "producer/sbuf.h"
+#include "common/kgw_json.h"
 
-static void check_json(jscan_t *js, sbuf_t *sb)
+static void check_json(jscan_t *js, kgw_buf_t *sb)
 {
-    if (jscan_parse(js, sb->buf, sb->len) != 0)
+    if (jscan_parse(js, sb->data, sb->len) != 0)
         abort(); /* an answer that is not JSON */
 }
 
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jscan_t js, check;
     batch_t b;
     parse_error_t pe;
-    sbuf_t sb;
+    kgw_buf_t sb;
     int rc;
 
     if (size < 1 || size > 1 << 20)
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&pe, 0, sizeof(pe));
     jscan_init(&js, 0);
     jscan_init(&check, 0);
-    sbuf_init(&sb);
+    kgw_buf_init(&sb);
 
     int parser = mode % 3;
     if (parser == 0) {
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_json(&check, &sb);
 out:
     batch_term(&b);
-    sbuf_term(&sb);
+    kgw_buf_term(&sb);
     jscan_term(&js);
     jscan_term(&check);
     free(body);
