@@ -124,7 +124,8 @@ e2e: all $(TOOLS)
 asan:
 	KGW_SANITIZED=1 $(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
 
-# libFuzzer targets (clang): the producer's request parsing, the consumer's record encoding.
+# libFuzzer targets (clang): the producer's request parsing, the consumer's record encoding,
+# common/kgw_json and kgw_log's JSON lines.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -132,15 +133,18 @@ FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-s
 FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/restproxy.c \
                      producer/jscan.c producer/batch.c producer/errmap.c \
                      common/kgw_kafka.c common/kgw_log.c common/kgw_json.c common/kgw_fmt.c
-FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c common/kgw_json.c \
-                     common/kgw_fmt.c
-FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record
+FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c common/kgw_json.c common/kgw_fmt.c
+FUZZ_JSON_SRCS    := tests/fuzz/fuzz_json.c common/kgw_json.c common/kgw_log.c common/kgw_fmt.c
+FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record $(BUILD)/fuzz/fuzz_json
 $(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h common/*.h)
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_json: $(FUZZ_JSON_SRCS) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_JSON_SRCS) $(PKG_LIBS)
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(abspath $(FUZZERS))
 
