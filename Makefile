@@ -73,7 +73,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS        = $(PKG_LIBS) -lm
 
 # --- common/: build/libkgw.a -------------------------------------------------
-COMMON_SRCS := common/kgw_log.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c \
+COMMON_SRCS := common/kgw_log.c common/kgw_json.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c \
                common/kgw_security.c
 COMMON_OBJS  = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBKGW      := $(BUILD)/libkgw.a
@@ -85,7 +85,7 @@ TOOLS       :=
 RUN_TOOLS   :=
 COMMON_UNIT_SRCS := tests/unit/test_kgw_log.c tests/unit/test_kgw_config.c \
                     tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c \
-                    tests/unit/test_kgw_security.c
+                    tests/unit/test_kgw_security.c tests/unit/test_kgw_json.c
 
 include common/module.mk
 include devcluster/module.mk
@@ -136,23 +136,28 @@ asan:
 	KGW_SANITIZED=1 $(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
 
 # libFuzzer targets (clang): the producer's request parsing and framing checks, the consumer's
-# record encoding.
+# record encoding, common/kgw_json and kgw_log's JSON lines.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -DKGW_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/restproxy.c \
-                     producer/jscan.c producer/batch.c producer/sbuf.c producer/errmap.c \
-                     common/kgw_kafka.c common/kgw_log.c common/kgw_fmt.c
-FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c common/kgw_fmt.c
+                     producer/jscan.c producer/batch.c producer/errmap.c \
+                     common/kgw_kafka.c common/kgw_log.c common/kgw_json.c common/kgw_fmt.c
+FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c common/kgw_json.c common/kgw_fmt.c
+FUZZ_JSON_SRCS    := tests/fuzz/fuzz_json.c common/kgw_json.c common/kgw_log.c common/kgw_fmt.c
 FUZZ_FRAMING_SRCS := tests/fuzz/fuzz_framing.c producer/framing.c
-FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record $(BUILD)/fuzz/fuzz_framing
+FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record $(BUILD)/fuzz/fuzz_json \
+           $(BUILD)/fuzz/fuzz_framing
 $(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h common/*.h)
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_json: $(FUZZ_JSON_SRCS) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_JSON_SRCS) $(PKG_LIBS)
 $(BUILD)/fuzz/fuzz_framing: $(FUZZ_FRAMING_SRCS) producer/framing.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAMING_SRCS)

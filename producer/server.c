@@ -271,8 +271,11 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
         break;
     case ROUTE_OTHER:
     default: {
+        /* The path is echoed cut on a code point (bytes >= 0x80 arrive raw;
+         * the escaper replaces any that are not UTF-8). */
         char msg[160];
-        snprintf(msg, sizeof(msg), "not found: %.100s (see GET /health, POST /produce)", url);
+        snprintf(msg, sizeof(msg), "not found: %.*s (see GET /health, POST /produce)",
+                 (int)kgw_json_utf8_cut(url, strlen(url), 100), url);
         return respond_error(req, 404, 0, msg, NULL);
     }
     }

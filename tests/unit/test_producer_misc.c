@@ -1,5 +1,5 @@
 /*
- * Unit tests for producer's small modules: errmap, sbuf, simulator, config.
+ * Unit tests for producer's small modules: errmap, kgw_buf, simulator, config.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -10,8 +10,8 @@
 #include "common/kgw_kafka.h"
 #include "producer/config.h"
 #include "producer/errmap.h"
+#include "common/kgw_json.h"
 #include "producer/produce.h"
-#include "producer/sbuf.h"
 #include "producer/simulator.h"
 
 Test(errmap, statuses_and_rest_codes)
@@ -41,20 +41,20 @@ Test(errmap, statuses_and_rest_codes)
     }
 }
 
-Test(sbuf, json_escaping_and_growth)
+Test(kgw_buf, producer_escaping_and_growth)
 {
-    sbuf_t sb;
-    sbuf_init(&sb);
-    sbuf_add_json_str(&sb, "a\"b\\c\n\x01", 7);
-    cr_expect_str_eq(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+    kgw_buf_t sb;
+    kgw_buf_init(&sb);
+    kgw_json_add_str(&sb, "a\"b\\c\n\x01", 7, NULL);
+    cr_expect_str_eq(sb.data, "\"a\\\"b\\\\c\\n\\u0001\"");
     for (int i = 0; i < 1000; i++)
-        sbuf_addf(&sb, "%d,", i);
+        kgw_buf_addf(&sb, "%d,", i);
     cr_expect_eq(sb.oom, 0);
-    cr_expect(strstr(sb.buf, "999,") != NULL);
+    cr_expect(strstr(sb.data, "999,") != NULL);
     size_t len;
-    char *s = sbuf_steal(&sb, &len);
+    char *s = kgw_buf_steal(&sb, &len);
     cr_expect_eq(strlen(s), len);
-    cr_expect_null(sb.buf);
+    cr_expect_null(sb.data);
     free(s);
 }
 
