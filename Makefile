@@ -1,16 +1,20 @@
 # kgw: Kafka HTTP gateway. Hand-written Makefile in hiredis's spirit.
 #
-#   make            build every binary into build/
+#   make            build every binary (and what bin/e2e.sh runs) into build/
 #   make test       unit, integration and end-to-end tests; last line "N passed, N failed"
 #   make test-kafka the integration, fault and e2e suites on a real 3-node Apache Kafka
-#   make run        the whole pipeline on the embedded cluster (see README)
+#   make run        the whole pipeline on the embedded cluster (see README);
+#                   PORT=6969 TOPIC=events PARTITIONS=6 override its defaults;
+#                   KAFKA=real runs it on a real 3-node Apache Kafka (bin/kafka-cluster.sh)
 #   make lint       clang-format check, cppcheck, shellcheck, docker-compose config
 #   make asan       the test suite built with -fsanitize=address,undefined (build/asan/)
 #   make valgrind   the integration tests with kgw programs under valgrind memcheck
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks beside their ceilings (bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install missing Debian packages (root), or print the apt-get line
+#   make deps       install missing Debian packages (root), or print the apt-get line;
+#                   GROUPS='build run' limits it to those groups (bin/deps.sh --help)
+#   make help       this list
 #
 # Each program directory adds its sources through its own module.mk fragment.
 
@@ -26,27 +30,35 @@ SANITIZE   ?=
 PKGS       := libmicrohttpd rdkafka jansson libcurl libuv
 TEST_PKGS  := criterion
 
-# A cheap check on every run: when a package is missing, the deps stamp below is
-# forced, make runs bin/deps.sh --install, then restarts with the packages present.
+# A cheap check on every run: when a package a goal needs is missing, the deps stamp
+# below is forced, make runs bin/deps.sh --install for the goal's groups, then restarts
+# with the packages present. `make` needs the build group only, `make run` adds run,
+# `make test` test; lint, fuzz, valgrind and bench add their own (bin/deps.sh --list).
 # KGW_SKIP_DEPS=1 skips it (container builds install their packages themselves).
-NODEPS_GOALS := deps clean format help
+NODEPS_GOALS := deps clean format help uninstall
 KGW_SKIP_DEPS ?= 0
+deps_for = $(if $(filter all install $(BUILD)/kgw-% $(BUILD)/libkgw.a,$(1)),build) \
+           $(if $(filter run,$(1)),build run) \
+           $(if $(filter test unit integration e2e asan $(BUILD)/tests/%,$(1)),build test) \
+           $(if $(filter valgrind,$(1)),build test valgrind) \
+           $(if $(filter lint,$(1)),lint) \
+           $(if $(filter fuzz $(BUILD)/fuzz/%,$(1)),build fuzz) \
+           $(if $(filter bench $(BUILD)/bench/%,$(1)),build test bench) \
+           $(if $(filter test-kafka kafka-deps,$(1)),build test kafka) \
+           $(if $(filter real,$(KAFKA)),$(if $(filter run,$(1)),kafka))
+DEPS_GROUPS := $(sort $(call deps_for,$(or $(MAKECMDGOALS),all)))
 ifeq ($(KGW_SKIP_DEPS),0)
-ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
-DEPS_MISSING := $(shell bin/deps.sh --missing)
+ifneq ($(DEPS_GROUPS),)
+DEPS_MISSING := $(shell bin/deps.sh --missing $(DEPS_GROUPS))
 endif
 endif
 DEPS_STAMP := $(BUILD)/.deps.mk
 ifneq ($(strip $(DEPS_MISSING)),)
 $(DEPS_STAMP): FORCE
-endif
-ifeq ($(KGW_SKIP_DEPS),0)
-ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 -include $(DEPS_STAMP)
 endif
-endif
 $(DEPS_STAMP):
-	@bin/deps.sh --install
+	@bin/deps.sh --install $(DEPS_GROUPS)
 	@mkdir -p $(@D) && echo '# packages checked' > $@
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wwrite-strings -Wno-missing-field-initializers
@@ -65,7 +77,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIBS        = $(PKG_LIBS) -lm
 
 # --- common/: build/libkgw.a -------------------------------------------------
-COMMON_SRCS := common/kgw_log.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c \
+COMMON_SRCS := common/kgw_log.c common/kgw_json.c common/kgw_config.c common/kgw_kafka.c common/kgw_metrics.c \
                common/kgw_security.c
 COMMON_OBJS  = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 LIBKGW      := $(BUILD)/libkgw.a
@@ -74,16 +86,17 @@ LIBKGW      := $(BUILD)/libkgw.a
 BINS        :=
 UNIT_TESTS  :=
 TOOLS       :=
+RUN_TOOLS   :=
 COMMON_UNIT_SRCS := tests/unit/test_kgw_log.c tests/unit/test_kgw_config.c \
                     tests/unit/test_kgw_kafka.c tests/unit/test_kgw_metrics.c \
-                    tests/unit/test_kgw_security.c
+                    tests/unit/test_kgw_security.c tests/unit/test_kgw_json.c
 
--include common/module.mk
+include common/module.mk
 include devcluster/module.mk
--include producer/module.mk
--include consumer/module.mk
--include tests/tools/module.mk
--include bench/module.mk
+include producer/module.mk
+include consumer/module.mk
+include tests/tools/module.mk
+include bench/module.mk
 
 # --- unit tests for common/ ----------------------------------------------------
 UNIT_TESTS += $(BUILD)/tests/unit-common
@@ -93,7 +106,8 @@ $(BUILD)/tests/unit-common: $(COMMON_UNIT_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
 
 # --- rules -------------------------------------------------------------------
 .PHONY: all test test-kafka kafka-deps unit integration e2e run bench lint format asan valgrind fuzz install uninstall clean deps help FORCE
-all: $(BINS)
+# RUN_TOOLS: what bin/e2e.sh runs besides the programs, so that `make` is enough for it.
+all: $(BINS) $(RUN_TOOLS)
 
 $(LIBKGW): $(COMMON_OBJS)
 	@mkdir -p $(@D)
@@ -123,32 +137,41 @@ e2e: all $(TOOLS)
 
 # Real Apache Kafka (bin/kafka-cluster.sh): a JDK and Maven come from Debian when missing.
 test-kafka: all $(TOOLS)
-	@bin/kafka-cluster.sh deps
 	@BUILD=$(BUILD) tests/kafka/run.sh
 
 kafka-deps:
-	@bin/kafka-cluster.sh deps
+	@bin/deps.sh --install kafka
 
 # KGW_SANITIZED tells tests that memory figures are the sanitizer's, not kgw's.
 asan:
 	KGW_SANITIZED=1 $(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS='-O1 -g' test
 
-# libFuzzer targets (clang): the producer's request parsing, the consumer's record encoding.
+# libFuzzer targets (clang): the producer's request parsing and framing checks, the consumer's
+# record encoding, common/kgw_json and kgw_log's JSON lines.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS    = -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -DKGW_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 FUZZ_PRODUCE_SRCS := tests/fuzz/fuzz_produce.c producer/envelope.c producer/restproxy.c \
-                     producer/jscan.c producer/batch.c producer/sbuf.c producer/errmap.c \
-                     common/kgw_kafka.c common/kgw_log.c common/kgw_fmt.c
-FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c producer/jscan.c common/kgw_fmt.c
-FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record
+                     producer/jscan.c producer/batch.c producer/errmap.c \
+                     common/kgw_kafka.c common/kgw_log.c common/kgw_json.c common/kgw_fmt.c
+FUZZ_RECORD_SRCS  := tests/fuzz/fuzz_record.c consumer/record.c common/kgw_json.c common/kgw_fmt.c
+FUZZ_JSON_SRCS    := tests/fuzz/fuzz_json.c common/kgw_json.c common/kgw_log.c common/kgw_fmt.c
+FUZZ_FRAMING_SRCS := tests/fuzz/fuzz_framing.c producer/framing.c
+FUZZERS := $(BUILD)/fuzz/fuzz_produce $(BUILD)/fuzz/fuzz_record $(BUILD)/fuzz/fuzz_json \
+           $(BUILD)/fuzz/fuzz_framing
 $(BUILD)/fuzz/fuzz_produce: $(FUZZ_PRODUCE_SRCS) $(wildcard producer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PRODUCE_SRCS) $(PKG_LIBS)
-$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h producer/*.h common/*.h)
+$(BUILD)/fuzz/fuzz_record: $(FUZZ_RECORD_SRCS) $(wildcard consumer/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_RECORD_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_json: $(FUZZ_JSON_SRCS) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_JSON_SRCS) $(PKG_LIBS)
+$(BUILD)/fuzz/fuzz_framing: $(FUZZ_FRAMING_SRCS) producer/framing.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAMING_SRCS)
 fuzz: $(FUZZERS)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(abspath $(FUZZERS))
 
@@ -156,7 +179,8 @@ valgrind: all $(TOOLS)
 	@BUILD=$(BUILD) tests/valgrind.sh integration
 
 run: all
-	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC))
+	@BUILD=$(BUILD) bin/run.sh $(if $(PORT),--port $(PORT)) $(if $(TOPIC),--topic $(TOPIC)) \
+		$(if $(PARTITIONS),--partitions $(PARTITIONS)) $(if $(KAFKA),--kafka $(KAFKA))
 
 bench: all $(TOOLS)
 	@BUILD=$(BUILD) bench/run.sh --runs 3
@@ -186,11 +210,13 @@ uninstall:
 clean:
 	rm -rf build
 
+# make deps GROUPS='build test': install the packages of those groups (default: all).
+GROUPS ?= all
 deps:
-	@bin/deps.sh --install
+	@bin/deps.sh --install $(GROUPS)
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^#$$/p' Makefile | sed -e '$$d' -e 's/^# \{0,1\}//'
 
 FORCE:
 

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Checks for (and installs) the Debian bookworm packages kgw builds and tests with.
+# Checks for (and installs) the Debian bookworm packages kgw needs, by group.
 #
-#   bin/deps.sh --missing   print the missing package names, one line; exit 0
-#   bin/deps.sh --install   apt-get update + install what is missing (root only;
-#                           otherwise print the exact apt-get line and exit 1)
+#   bin/deps.sh --missing [GROUP...]   print the missing package names, one line; exit 0
+#   bin/deps.sh --install [GROUP...]   apt-get update + install what is missing (root only;
+#                                      otherwise print the exact apt-get line and exit 1)
+#   bin/deps.sh --list [GROUP...]      print each group's packages
 #
+# Groups (default: build): build (compile and link), run (make run), test (make test: unit,
+# integration, faults, e2e, bin/e2e.sh), valgrind, lint, fuzz, bench, kafka (make test-kafka,
+# make run KAFKA=real), all. Each make target asks
+# for the groups it needs, so `make` and `make run` never install test, lint or bench tools.
 # The check is cheap (pkg-config and command -v), so every make target runs it.
 set -euo pipefail
 
 usage() {
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
-# "package check" pairs: a check is pkg:<pkg-config name> or cmd:<command>.
-REQUIRED=(
+# "package check" pairs: a check is pkg:<pkg-config name>, cmd:<command> or file:<path>.
+# gnutls is named, not left to arrive with libmicrohttpd-dev: kgw-consumer links it for
+# webhook signatures (consumer/signature.c).
+BUILD_PKGS=(
+    "gcc cmd:cc"
+    "make cmd:make"
     "pkg-config cmd:pkg-config"
     "libmicrohttpd-dev pkg:libmicrohttpd"
     "librdkafka-dev pkg:rdkafka"
@@ -21,22 +30,73 @@ REQUIRED=(
     "libcurl4-openssl-dev pkg:libcurl"
     "libuv1-dev pkg:libuv"
     "libgnutls28-dev pkg:gnutls"
+)
+# bin/run.sh polls /ready with curl.
+RUN_PKGS=(
+    "curl cmd:curl"
+)
+TEST_PKGS=(
     "libcriterion-dev pkg:criterion"
     "kcat cmd:kcat"
     "curl cmd:curl"
     "python3 cmd:python3"
-    "shellcheck cmd:shellcheck"
-    "clang-format cmd:clang-format"
-    "cppcheck cmd:cppcheck"
-    "valgrind cmd:valgrind"
-    "docker-compose cmd:docker-compose"
-    "wrk cmd:wrk"
-    "clang cmd:clang"
-    "libclang-rt-14-dev file:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
     "openssl cmd:openssl"
+    "nginx file:/usr/sbin/nginx"
     "procps cmd:ps"
     "iproute2 cmd:ss"
 )
+VALGRIND_PKGS=(
+    "valgrind cmd:valgrind"
+)
+LINT_PKGS=(
+    "shellcheck cmd:shellcheck"
+    "clang-format cmd:clang-format"
+    "cppcheck cmd:cppcheck"
+    "docker-compose cmd:docker-compose"
+)
+FUZZ_PKGS=(
+    "clang cmd:clang"
+    "libclang-rt-14-dev file:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+)
+# make test-kafka, make run KAFKA=real, bench --kafka: Apache Kafka runs on a JDK, and
+# Maven resolves its jars (bin/kafka-cluster.sh).
+KAFKA_PKGS=(
+    "default-jdk-headless cmd:java"
+    "maven cmd:mvn"
+    "kcat cmd:kcat"
+    "openssl cmd:openssl"
+    "python3 cmd:python3"
+)
+BENCH_PKGS=(
+    "wrk cmd:wrk"
+    "curl cmd:curl"
+    "python3 cmd:python3"
+    "procps cmd:ps"
+)
+
+# entries GROUP...: the "package check" pairs of the groups, in REQUIRED.
+REQUIRED=()
+select_groups() {
+    local g
+    [ $# -gt 0 ] || set -- build
+    for g in "$@"; do
+        case $g in
+        build) REQUIRED+=("${BUILD_PKGS[@]}") ;;
+        run) REQUIRED+=("${RUN_PKGS[@]}") ;;
+        test) REQUIRED+=("${TEST_PKGS[@]}") ;;
+        valgrind) REQUIRED+=("${VALGRIND_PKGS[@]}") ;;
+        lint) REQUIRED+=("${LINT_PKGS[@]}") ;;
+        fuzz) REQUIRED+=("${FUZZ_PKGS[@]}") ;;
+        bench) REQUIRED+=("${BENCH_PKGS[@]}") ;;
+        kafka) REQUIRED+=("${KAFKA_PKGS[@]}") ;;
+        all) select_groups build run test valgrind lint fuzz bench kafka ;;
+        *)
+            echo "deps: unknown group '$g' (build run test valgrind lint fuzz bench kafka all)" >&2
+            exit 2
+            ;;
+        esac
+    done
+}
 
 missing() {
     local out=() entry pkg check
@@ -45,6 +105,7 @@ missing() {
     for entry in "${REQUIRED[@]}"; do
         pkg=${entry%% *}
         check=${entry#* }
+        case " ${out[*]:-} " in *" $pkg "*) continue ;; esac
         case $check in
         pkg:*)
             if [ "$have_pkgconfig" -eq 0 ] || ! pkg-config --exists "${check#pkg:}"; then
@@ -58,11 +119,20 @@ missing() {
     echo "${out[*]:-}"
 }
 
-case ${1:-} in
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
 --missing)
+    select_groups "$@"
     missing
     ;;
+--list)
+    select_groups "$@"
+    printf '%s\n' "${REQUIRED[@]%% *}" | awk '!seen[$0]++' | tr '\n' ' '
+    echo
+    ;;
 --install)
+    select_groups "$@"
     pkgs=$(missing)
     if [ -z "$pkgs" ]; then
         echo "deps: all packages present"

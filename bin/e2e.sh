@@ -62,6 +62,11 @@ done
 for bin in kgw-producer kgw-consumer kgw-devcluster tests/kafka-offsets; do
     [ -x "$BUILD/$bin" ] || die "$BUILD/$bin is not built (run make)"
 done
+# The test tools are not part of `make`'s packages (bin/deps.sh's test group has them).
+for cmd in kcat python3 curl; do
+    command -v "$cmd" >/dev/null 2>&1 ||
+        die "$cmd is not installed (make deps GROUPS=test, or bin/deps.sh --install test)"
+done
 
 RUN_ID="$(date +%s)-$$"
 TOPIC=${TOPIC:-e2e-$RUN_ID}

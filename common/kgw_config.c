@@ -234,11 +234,17 @@ static char *trim(char *s)
     return s;
 }
 
+/* The longest config line, newline excluded. A longer one is refused rather than read in
+ * pieces, which would apply its tail as a line of its own. */
+enum { MAX_LINE_BYTES = 4095 };
+
 static int apply_file(const kgw_cli_t *cli, void *cfg, const char *path, int *srcs, char *errstr,
                       size_t errstr_size)
 {
     FILE *f = fopen(path, "r");
-    char line[4096];
+    char *line = NULL;
+    size_t line_size = 0;
+    ssize_t len;
     int lineno = 0;
     int rc = 0;
 
@@ -246,10 +252,17 @@ static int apply_file(const kgw_cli_t *cli, void *cfg, const char *path, int *sr
         set_err(errstr, errstr_size, "--config: cannot open '%s': %s", path, strerror(errno));
         return -1;
     }
-    while (fgets(line, sizeof(line), f)) {
+    while ((len = getline(&line, &line_size, f)) >= 0) {
         char where[512];
         lineno++;
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        if (len > MAX_LINE_BYTES) {
+            set_err(errstr, errstr_size, "%s: line is longer than %d bytes", where, MAX_LINE_BYTES);
+            rc = -1;
+            break;
+        }
         char *s = trim(line);
         if (*s == '\0' || *s == '#')
             continue;
@@ -273,12 +286,19 @@ static int apply_file(const kgw_cli_t *cli, void *cfg, const char *path, int *sr
             rc = -1;
             break;
         }
+        /* Value errors then read "file:line: name: ...". */
+        snprintf(where, sizeof(where), "%s:%d: %s", path, lineno, o->name);
         if (set_value(o, cfg, value, SRC_FILE, srcs, (size_t)(o - cli->opts), where, errstr,
                       errstr_size)) {
             rc = -1;
             break;
         }
     }
+    if (rc == 0 && ferror(f)) {
+        set_err(errstr, errstr_size, "--config: cannot read '%s': %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
     fclose(f);
     return rc;
 }

@@ -11,12 +11,21 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/kgw_config.h"
 
+/* key, value pairs (NULL-terminated) that every kgw program sets first: the one table the
+ * code applies and --help prints. */
+extern const char *const kgw_kafka_defaults[];
+
+/* Writes the key=value pairs of each table (a NULL-terminated array of pair tables) as one
+ * comma-separated list, wrapped to fit 78 columns, ending in a newline. For --help. */
+void kgw_kafka_defaults_print(FILE *out, const char *const *const *tables);
+
 /*
  * Returns a new conf (caller owns it until rd_kafka_new() takes it) with, in
- * order: kgw's logger, `defaults` (a NULL-terminated array of key, value
+ * order: kgw's logger, kgw_kafka_defaults, `defaults` (a NULL-terminated array of key, value
  * pairs; may be NULL), bootstrap.servers = `brokers` (if non-NULL), then each
  * "key=value" of `xprops` (may be NULL). NULL on error, with errstr naming the
  * property and quoting librdkafka.

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/kgw_json.h"
+
 #define LINE_MAX_BYTES 4096
 
 static const char *g_prog = "kgw";
@@ -100,95 +102,151 @@ static void put(char *buf, size_t size, size_t *pos, const char *s, size_t n)
     buf[*pos] = '\0';
 }
 
-static void put_json_string(char *buf, size_t size, size_t *pos, const char *s, size_t n)
-{
-    put(buf, size, pos, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            put(buf, size, pos, esc, 2);
-        } else if (c == '\n') {
-            put(buf, size, pos, "\\n", 2);
-        } else if (c == '\t') {
-            put(buf, size, pos, "\\t", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            int n2 = snprintf(esc, sizeof(esc), "\\u%04x", c);
-            put(buf, size, pos, esc, (size_t)n2);
-        } else {
-            put(buf, size, pos, (const char *)&s[i], 1);
-        }
-    }
-    put(buf, size, pos, "\"", 1);
-}
-
 static int is_key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '.' || c == '-';
 }
 
+/* One space-separated token of a message; key/value are set for key=value. */
+typedef struct token {
+    const char *start, *end; /* the whole token */
+    const char *key, *value;
+    size_t key_len, value_len;
+} token_t;
+
 /*
- * Splits msg into free text and key=value tokens. A token is key=value when
- * its key is [A-Za-z0-9_.-]+; a value starting with '"' runs to the next '"'.
- * Fields are emitted after "msg", which holds the free text only.
+ * Reads the token at p (after blanks); returns where the next one starts,
+ * or NULL at the end. A token is key=value when its key is [A-Za-z0-9_.-]+;
+ * a value starting with '"' runs to the next '"'.
  */
-static void put_json_fields(char *buf, size_t size, size_t *pos, const char *msg)
+static const char *next_token(const char *p, token_t *t)
 {
+    while (*p == ' ')
+        p++;
+    if (!*p)
+        return NULL;
+    const char *k = p;
+    while (is_key_char(*k))
+        k++;
+    t->start = p;
+    t->key = NULL;
+    if (k > p && *k == '=') {
+        const char *v = k + 1, *vend, *next;
+        if (*v == '"') {
+            v++;
+            vend = strchr(v, '"');
+            if (!vend)
+                vend = v + strlen(v);
+            next = *vend ? vend + 1 : vend;
+        } else {
+            vend = strchr(v, ' ');
+            if (!vend)
+                vend = v + strlen(v);
+            next = vend;
+        }
+        t->key = p;
+        t->key_len = (size_t)(k - p);
+        t->value = v;
+        t->value_len = (size_t)(vend - v);
+        t->end = next;
+        return next;
+    }
+    const char *end = strchr(p, ' ');
+    t->end = end ? end : p + strlen(p);
+    return t->end;
+}
+
+#define MAX_FIELDS 64
+
+/* Appends a fixed piece only if all of it fits before `limit`. */
+static int put_whole(char *buf, size_t limit, size_t *pos, const char *s, size_t n)
+{
+    if (*pos + n > limit)
+        return -1;
+    memcpy(buf + *pos, s, n);
+    *pos += n;
+    return 0;
+}
+
+/* `,"key":"value"`: the key whole or nothing, the value cut to the room. */
+static int put_field(char *buf, size_t limit, size_t *pos, const char *key, size_t klen,
+                     const char *value, size_t vlen)
+{
+    size_t start = *pos, used;
+    if (put_whole(buf, limit, pos, ",", 1))
+        return -1;
+    size_t n = kgw_json_put_str(buf + *pos, limit - *pos, key, klen, &used);
+    if (n == 0 || used < klen || *pos + n + 3 > limit) { /* ':' and at least "" */
+        *pos = start;
+        return -1;
+    }
+    *pos += n;
+    buf[(*pos)++] = ':';
+    *pos += kgw_json_put_str(buf + *pos, limit - *pos, value, vlen, NULL);
+    return 0;
+}
+
+static int reserved_key(const token_t *t)
+{
+    static const char *const names[] = {"ts", "level", "prog", "msg"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (t->key_len == strlen(names[i]) && memcmp(t->key, names[i], t->key_len) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The JSON line, written within buf[0..limit) (the caller keeps room for the
+ * closing "}\n"). Every key=value token becomes a field after "msg", which
+ * holds the rest of the text. So that no key repeats, a token whose key is
+ * one of ours or came before (and any past the 64th field) stays in "msg".
+ * Strings are cut on an escape or code point boundary and always closed, so
+ * a truncated line is still one JSON object.
+ */
+static void put_json(char *buf, size_t limit, size_t *pos, const char *ts, const char *level,
+                     const char *prog, const char *msg)
+{
+    token_t fields[MAX_FIELDS], t;
+    size_t nfields = 0;
     char text[LINE_MAX_BYTES];
     size_t tlen = 0;
-    const char *p = msg;
-    char fields[LINE_MAX_BYTES];
-    size_t flen = 0;
 
-    fields[0] = '\0';
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        const char *tok = p;
-        const char *k = p;
-        while (is_key_char(*k))
-            k++;
-        if (k > tok && *k == '=') {
-            const char *v = k + 1;
-            const char *vend;
-            const char *next;
-            if (*v == '"') {
-                v++;
-                vend = strchr(v, '"');
-                if (!vend)
-                    vend = v + strlen(v);
-                next = *vend ? vend + 1 : vend;
-            } else {
-                vend = strchr(v, ' ');
-                if (!vend)
-                    vend = v + strlen(v);
-                next = vend;
-            }
-            put(fields, sizeof(fields), &flen, ",", 1);
-            put_json_string(fields, sizeof(fields), &flen, tok, (size_t)(k - tok));
-            put(fields, sizeof(fields), &flen, ":", 1);
-            put_json_string(fields, sizeof(fields), &flen, v, (size_t)(vend - v));
-            p = next;
-        } else {
-            const char *end = strchr(p, ' ');
-            if (!end)
-                end = p + strlen(p);
-            if (tlen)
-                put(text, sizeof(text), &tlen, " ", 1);
-            put(text, sizeof(text), &tlen, tok, (size_t)(end - tok));
-            p = end;
+    for (const char *p = msg; (p = next_token(p, &t)) != NULL;) {
+        int field = t.key && nfields < MAX_FIELDS && !reserved_key(&t);
+        for (size_t i = 0; field && i < nfields; i++)
+            if (fields[i].key_len == t.key_len && memcmp(fields[i].key, t.key, t.key_len) == 0)
+                field = 0;
+        if (field) {
+            fields[nfields++] = t;
+            continue;
         }
+        size_t n = (size_t)(t.end - t.start), room = sizeof(text) - 1 - tlen;
+        if (tlen && room) {
+            text[tlen++] = ' ';
+            room--;
+        }
+        if (n > room)
+            n = room;
+        memcpy(text + tlen, t.start, n);
+        tlen += n;
     }
-    if (!tlen)
-        text[0] = '\0';
-    put(buf, size, pos, ",\"msg\":", 7);
-    put_json_string(buf, size, pos, text, tlen);
-    put(buf, size, pos, fields, flen);
+    if (put_whole(buf, limit, pos, "{\"ts\":\"", 7) || put_whole(buf, limit, pos, ts, strlen(ts)) ||
+        put_whole(buf, limit, pos, "\",\"level\":\"", 11) ||
+        put_whole(buf, limit, pos, level, strlen(level)) || put_whole(buf, limit, pos, "\"", 1))
+        goto cut;
+    if (put_field(buf, limit, pos, "prog", 4, prog, strlen(prog)) ||
+        put_field(buf, limit, pos, "msg", 3, text, tlen))
+        goto cut;
+    for (size_t i = 0; i < nfields; i++)
+        if (put_field(buf, limit, pos, fields[i].key, fields[i].key_len, fields[i].value,
+                      fields[i].value_len))
+            break;
+    return;
+cut:
+    /* Not even the fixed part fits: an empty object is still one JSON line. */
+    *pos = 0;
+    put_whole(buf, limit, pos, "{", 1);
 }
 
 size_t kgw_log_format_line(char *buf, size_t size, kgw_log_format_t format, kgw_log_level_t level,
@@ -209,16 +267,9 @@ size_t kgw_log_format_line(char *buf, size_t size, kgw_log_format_t format, kgw_
         level = KGW_LOG_ERROR;
 
     if (format == KGW_LOG_JSON) {
-        put(buf, size, &pos, "{\"ts\":\"", 7);
-        put(buf, size, &pos, ts, strlen(ts));
-        put(buf, size, &pos, "\",\"level\":\"", 11);
-        put(buf, size, &pos, level_names[level], strlen(level_names[level]));
-        put(buf, size, &pos, "\",\"prog\":", 9);
-        put_json_string(buf, size, &pos, prog, strlen(prog));
-        put_json_fields(buf, size, &pos, msg);
-        /* Keep room for the closing brace and newline even when truncated. */
-        if (pos + 3 > size)
-            pos = size >= 3 ? size - 3 : 0;
+        if (size < 4) /* not even "{}\n" */
+            return 0;
+        put_json(buf, size - 3, &pos, ts, level_names[level], prog, msg);
         put(buf, size, &pos, "}\n", 2);
     } else {
         put(buf, size, &pos, ts, strlen(ts));

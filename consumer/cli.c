@@ -123,6 +123,31 @@ static int header_valid(const char *h)
     return 1;
 }
 
+/*
+ * Applies the --kafka-* flags and every -X to a conf that is thrown away, so that a property
+ * librdkafka refuses is misuse (exit 2, one line naming it, as in kgw-producer) and not a
+ * startup failure found later by the source.
+ */
+static int kafka_props_validate(const consumer_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int rc = -1;
+
+    if (!conf) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    if (kgw_security_apply(&cfg->security, conf, errstr, errstr_size))
+        goto out;
+    for (size_t i = 0; i < cfg->xprops.count; i++)
+        if (kgw_kafka_conf_set_kv(conf, cfg->xprops.items[i], errstr, errstr_size))
+            goto out;
+    rc = 0;
+out:
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
 int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
 {
     kgw_log_level_t level;
@@ -207,6 +232,8 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
             return -1;
         }
     }
+    if (kafka_props_validate(cfg, errstr, errstr_size))
+        return -1;
     if (cfg->max_messages < 0) {
         snprintf(errstr, errstr_size, "--max-messages: must be >= 0");
         return -1;

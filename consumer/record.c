@@ -1,9 +1,11 @@
 /*
- * record: the JSON body of one record (see record.h). Pure byte work: a
- * strict JSON validator (so valid values are embedded verbatim, without a
- * parse tree or re-serialisation), a JSON string escaper with a deterministic
- * rule for invalid UTF-8, base64, and timestamp formatting. Any thread; owns
- * nothing but the buffers its caller hands in.
+ * record: the JSON body of one record (see record.h). The byte work
+ * (validation, escaping, base64, the buffer) is common/kgw_json's; this
+ * module decides the shape: a valid JSON value embedded verbatim, anything
+ * else wrapped, exact base64 copies where escaping replaced bytes, repeated
+ * header names grouped into arrays. Any thread; owns nothing but the
+ * buffers its caller hands in (and, for records with many headers, a
+ * scratch array freed before returning).
  */
 #include "consumer/record.h"
 
@@ -15,421 +17,8 @@
 
 #include "common/kgw_fmt.h"
 
-void record_buf_init(record_buf_t *b)
-{
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
-
-void record_buf_reset(record_buf_t *b)
-{
-    b->len = 0;
-    if (b->data)
-        b->data[0] = '\0';
-}
-
-void record_buf_term(record_buf_t *b)
-{
-    free(b->data);
-    record_buf_init(b);
-}
-
-static int reserve(record_buf_t *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-int record_buf_append(record_buf_t *b, const void *p, size_t n)
-{
-    if (reserve(b, n))
-        return -1;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-static int append_str(record_buf_t *b, const char *s)
-{
-    return record_buf_append(b, s, strlen(s));
-}
-
-size_t record_utf8_seq(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return avail >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (avail < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && p[1] < 0xa0) /* overlong */
-            return 0;
-        if (c == 0xed && p[1] >= 0xa0) /* UTF-16 surrogate */
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (avail < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && p[1] < 0x90) /* overlong */
-            return 0;
-        if (c == 0xf4 && p[1] >= 0x90) /* above U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Non-zero when any of the 8 bytes of `v` needs the byte-wise path: a
- * control byte (< 0x20), '"', '\\' or a non-ASCII byte. The bit hacks'
- * hasless(x, n) = (x - ONES * n) & ~x & HIGHS: a byte's high bit ends up set
- * only if some byte (this one or, through a borrow, a lower one) is below
- * n, so the test never misses one; haszero(x) is hasless(x, 1). */
-static inline uint64_t word_special(uint64_t v)
-{
-    uint64_t q = v ^ (ONES * '"');
-    uint64_t b = v ^ (ONES * '\\');
-    return (((v - ONES * 0x20) & ~v) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | v) & HIGHS;
-}
-
-int record_json_string(record_buf_t *out, const void *s, size_t len, int *lossy)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = s;
-    /* Worst case per input byte is 6 output bytes (\u00XX); reserve once. */
-    if (reserve(out, len * 6 + 2))
-        return -1;
-    char *w = out->data + out->len;
-    *w++ = '"';
-    size_t i = 0;
-    while (i < len) {
-        while (len - i >= 8) {
-            uint64_t v;
-            memcpy(&v, p + i, 8);
-            if (word_special(v))
-                break;
-            memcpy(w, &v, 8);
-            w += 8;
-            i += 8;
-        }
-        if (i >= len)
-            break;
-        unsigned char c = p[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *w++ = (char)c;
-            i++;
-            continue;
-        }
-        if (c < 0x80) {
-            *w++ = '\\';
-            switch (c) {
-            case '"':
-                *w++ = '"';
-                break;
-            case '\\':
-                *w++ = '\\';
-                break;
-            case '\n':
-                *w++ = 'n';
-                break;
-            case '\r':
-                *w++ = 'r';
-                break;
-            case '\t':
-                *w++ = 't';
-                break;
-            case '\b':
-                *w++ = 'b';
-                break;
-            case '\f':
-                *w++ = 'f';
-                break;
-            default:
-                *w++ = 'u';
-                *w++ = '0';
-                *w++ = '0';
-                *w++ = hex[c >> 4];
-                *w++ = hex[c & 15];
-            }
-            i++;
-            continue;
-        }
-        size_t n = record_utf8_seq(p + i, len - i);
-        if (n == 0) {
-            /* U+FFFD REPLACEMENT CHARACTER for this one byte (3 bytes <= 6). */
-            *w++ = (char)0xef;
-            *w++ = (char)0xbf;
-            *w++ = (char)0xbd;
-            if (lossy)
-                *lossy = 1;
-            i++;
-            continue;
-        }
-        memcpy(w, p + i, n);
-        w += n;
-        i += n;
-    }
-    *w++ = '"';
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-int record_base64(record_buf_t *out, const void *s, size_t len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = s;
-    if (reserve(out, (len + 2) / 3 * 4))
-        return -1;
-    char *w = out->data + out->len;
-    size_t i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *w++ = tab[v >> 18];
-        *w++ = tab[(v >> 12) & 63];
-        *w++ = tab[(v >> 6) & 63];
-        *w++ = tab[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-        *w++ = tab[v >> 18];
-        *w++ = tab[(v >> 12) & 63];
-        *w++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        *w++ = '=';
-    }
-    out->len = (size_t)(w - out->data);
-    out->data[out->len] = '\0';
-    return 0;
-}
-
-/* --- strict JSON validation (RFC 8259) ----------------------------------- */
-
-typedef struct {
-    const unsigned char *p, *end;
-    int depth;
-} scan_t;
-
-#define MAX_DEPTH 256
-
-static void skip_ws(scan_t *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-        s->p++;
-}
-
-static int is_hex(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* The value of the 4 hex digits at p, or -1 when they are not (all) there. */
-static long hex4(const unsigned char *p, const unsigned char *end)
-{
-    long v = 0;
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = p[i];
-        if (!is_hex(c))
-            return -1;
-        v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-static int scan_string(scan_t *s)
-{
-    s->p++; /* opening quote */
-    while (s->p < s->end) {
-        /* Plain runs (printable ASCII) a word at a time: the bulk of most
-         * payloads, and this scan was ~20% of a record's cost. */
-        while (s->end - s->p >= 8) {
-            uint64_t v;
-            memcpy(&v, s->p, 8);
-            if (word_special(v))
-                break;
-            s->p += 8;
-        }
-        if (s->p >= s->end)
-            break;
-        unsigned char c = *s->p;
-        if (c == '"') {
-            s->p++;
-            return 0;
-        }
-        if (c < 0x20)
-            return -1;
-        if (c == '\\') {
-            if (s->end - s->p < 2)
-                return -1;
-            c = s->p[1];
-            if (c == 'u') {
-                /* A UTF-16 surrogate must come as a high-low pair: RFC 8259's
-                 * grammar lets a lone one through but calls the result
-                 * unpredictable, and strict receivers (and kgw-producer)
-                 * refuse it, so such a value is wrapped, not embedded. */
-                long u = hex4(s->p + 2, s->end);
-                if (u < 0)
-                    return -1;
-                s->p += 6;
-                if (u >= 0xdc00 && u <= 0xdfff)
-                    return -1;
-                if (u >= 0xd800 && u <= 0xdbff) {
-                    long lo = (s->end - s->p >= 2 && s->p[0] == '\\' && s->p[1] == 'u')
-                                  ? hex4(s->p + 2, s->end)
-                                  : -1;
-                    if (lo < 0xdc00 || lo > 0xdfff)
-                        return -1;
-                    s->p += 6;
-                }
-            } else if (c && strchr("\"\\/bfnrt", c)) {
-                s->p += 2;
-            } else {
-                return -1;
-            }
-            continue;
-        }
-        size_t n = record_utf8_seq(s->p, (size_t)(s->end - s->p));
-        if (n == 0)
-            return -1;
-        s->p += n;
-    }
-    return -1;
-}
-
-static int scan_digits(scan_t *s)
-{
-    const unsigned char *start = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-        s->p++;
-    return s->p > start ? 0 : -1;
-}
-
-static int scan_number(scan_t *s)
-{
-    if (*s->p == '-')
-        s->p++;
-    if (s->p >= s->end)
-        return -1;
-    if (*s->p == '0')
-        s->p++;
-    else if (scan_digits(s))
-        return -1;
-    if (s->p < s->end && *s->p == '.') {
-        s->p++;
-        if (scan_digits(s))
-            return -1;
-    }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-        s->p++;
-        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-            s->p++;
-        if (scan_digits(s))
-            return -1;
-    }
-    return 0;
-}
-
-static int scan_literal(scan_t *s, const char *lit)
-{
-    size_t n = strlen(lit);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n))
-        return -1;
-    s->p += n;
-    return 0;
-}
-
-static int scan_value(scan_t *s);
-
-static int scan_container(scan_t *s, unsigned char close, int object)
-{
-    if (++s->depth > MAX_DEPTH)
-        return -1;
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == close) {
-        s->p++;
-        s->depth--;
-        return 0;
-    }
-    for (;;) {
-        skip_ws(s);
-        if (object) {
-            if (s->p >= s->end || *s->p != '"' || scan_string(s))
-                return -1;
-            skip_ws(s);
-            if (s->p >= s->end || *s->p != ':')
-                return -1;
-            s->p++;
-        }
-        if (scan_value(s))
-            return -1;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return -1;
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (*s->p == close) {
-            s->p++;
-            s->depth--;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int scan_value(scan_t *s)
-{
-    skip_ws(s);
-    if (s->p >= s->end)
-        return -1;
-    switch (*s->p) {
-    case '{':
-        return scan_container(s, '}', 1);
-    case '[':
-        return scan_container(s, ']', 0);
-    case '"':
-        return scan_string(s);
-    case 't':
-        return scan_literal(s, "true");
-    case 'f':
-        return scan_literal(s, "false");
-    case 'n':
-        return scan_literal(s, "null");
-    default:
-        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
-            return scan_number(s);
-        return -1;
-    }
-}
-
-int record_is_json(const void *p, size_t len)
-{
-    scan_t s = {p, (const unsigned char *)p + len, 0};
-    if (!p || len == 0 || scan_value(&s))
-        return 0;
-    skip_ws(&s);
-    return s.p == s.end;
-}
+/* A literal's length is known at compile time: no strlen per piece. */
+#define append_str(b, lit) kgw_buf_add((b), (lit), sizeof(lit) - 1)
 
 /* --- the body -------------------------------------------------------------- */
 
@@ -494,16 +83,226 @@ static int encode_value(const record_view_t *rv, record_buf_t *out)
 {
     if (!rv->value)
         return append_str(out, "null");
-    if (record_is_json(rv->value, rv->value_len))
-        return record_buf_append(out, rv->value, rv->value_len);
+    if (kgw_json_valid(rv->value, rv->value_len))
+        return kgw_buf_add(out, rv->value, rv->value_len);
     int lossy = 0;
     if (append_str(out, "{\"raw_message\":") ||
-        record_json_string(out, rv->value, rv->value_len, &lossy))
+        kgw_json_add_str(out, rv->value, rv->value_len, &lossy))
         return -1;
     if (lossy && (append_str(out, ",\"raw_message_base64\":\"") ||
-                  record_base64(out, rv->value, rv->value_len) || append_str(out, "\"")))
+                  kgw_buf_add_base64(out, rv->value, rv->value_len) || append_str(out, "\"")))
         return -1;
     return append_str(out, "}");
+}
+
+/* --- headers ---------------------------------------------------------------- */
+
+/* The next unit of a name as it appears in the JSON: a valid sequence, or
+ * U+FFFD for an invalid byte. Returns its bytes and length; *i moves on. */
+static const unsigned char *name_unit(const unsigned char *p, size_t len, size_t *i, size_t *n)
+{
+    size_t l = kgw_json_utf8_seq(p + *i, len - *i);
+    if (l == 0) {
+        *i += 1;
+        *n = 3;
+        return (const unsigned char *)"\xef\xbf\xbd";
+    }
+    const unsigned char *u = p + *i;
+    *i += l;
+    *n = l;
+    return u;
+}
+
+/* True when two names print as the same JSON key. Valid UTF-8 prints as
+ * itself, so two valid names compare as bytes; only a name with invalid
+ * bytes needs the walk (U+FFFD in place of each). */
+static int names_equal(const record_header_t *a, int a_valid, const record_header_t *b, int b_valid)
+{
+    if (a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0)
+        return 1;
+    if (a_valid && b_valid)
+        return 0;
+    const unsigned char *pa = (const unsigned char *)a->name, *pb = (const unsigned char *)b->name;
+    size_t ia = 0, ib = 0;
+    while (ia < a->name_len && ib < b->name_len) {
+        size_t na, nb;
+        const unsigned char *ua = name_unit(pa, a->name_len, &ia, &na);
+        const unsigned char *ub = name_unit(pb, b->name_len, &ib, &nb);
+        if (na != nb || memcmp(ua, ub, na))
+            return 0;
+    }
+    return ia == a->name_len && ib == b->name_len;
+}
+
+/* FNV-1a of the name as it prints, so names_equal() names hash alike. */
+static uint64_t name_hash(const record_header_t *h, int valid)
+{
+    const unsigned char *p = (const unsigned char *)h->name;
+    uint64_t x = 0xcbf29ce484222325ull;
+    size_t i = 0;
+    while (i < h->name_len) {
+        size_t n = 1;
+        const unsigned char *u = valid ? p + i++ : name_unit(p, h->name_len, &i, &n);
+        for (size_t k = 0; k < n; k++)
+            x = (x ^ u[k]) * 0x100000001b3ull;
+    }
+    return x;
+}
+
+#define NONE           SIZE_MAX
+#define INLINE_HEADERS 16
+
+/* Most names are ASCII: an OR of their bytes settles that cheaply. */
+static int has_high_byte(const char *s, size_t len)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        acc |= v;
+    }
+    for (; i < len; i++)
+        acc |= (unsigned char)s[i];
+    return (acc & 0x8080808080808080ull) != 0;
+}
+
+/* Per-header scratch of encode_headers(). */
+typedef struct hslot {
+    size_t next;         /* the next header with this name, or NONE */
+    size_t tail;         /* at a name's first header: its last one */
+    unsigned char first; /* the first header with its name */
+    unsigned char valid; /* the name is valid UTF-8 */
+} hslot_t;
+
+/* Links header i to the group of `lead` when their names match. */
+static int join(const record_header_t *h, hslot_t *hs, size_t lead, size_t i)
+{
+    if (!names_equal(&h[lead], hs[lead].valid, &h[i], hs[i].valid))
+        return 0;
+    hs[hs[lead].tail].next = i;
+    hs[lead].tail = i;
+    hs[i].first = 0;
+    return 1;
+}
+
+/*
+ * Links the headers that share a name, in record order. Few headers (the
+ * usual case) are compared pairwise; more go through an open-addressing
+ * table keyed by name_hash() (tsize slots, a power of two >= 2 * count), so
+ * thousands of headers stay linear.
+ */
+static void group_headers(const record_header_t *h, size_t count, hslot_t *hs, size_t *table,
+                          size_t tsize)
+{
+    for (size_t i = 0; i < count; i++) {
+        hs[i].next = NONE;
+        hs[i].tail = i;
+        hs[i].first = 1;
+        hs[i].valid = !has_high_byte(h[i].name, h[i].name_len) ||
+                      kgw_json_utf8_valid(h[i].name, h[i].name_len);
+    }
+    if (!table) {
+        for (size_t i = 1; i < count; i++)
+            for (size_t j = 0; j < i; j++)
+                if (hs[j].first && join(h, hs, j, i))
+                    break;
+        return;
+    }
+    for (size_t t = 0; t < tsize; t++)
+        table[t] = NONE;
+    for (size_t i = 0; i < count; i++) {
+        size_t t = (size_t)name_hash(&h[i], hs[i].valid) & (tsize - 1);
+        for (; table[t] != NONE; t = (t + 1) & (tsize - 1))
+            if (join(h, hs, table[t], i))
+                break;
+        if (hs[i].first)
+            table[t] = i;
+    }
+}
+
+static int encode_header_value(const record_header_t *h, record_buf_t *out, int *lossy)
+{
+    if (!h->value)
+        return append_str(out, "null");
+    return kgw_json_add_str(out, h->value, h->value_len, lossy);
+}
+
+/* "headers_base64": every header, in order, as exact base64. */
+static int encode_headers_base64(const record_view_t *rv, record_buf_t *out)
+{
+    if (append_str(out, ",\"headers_base64\":["))
+        return -1;
+    for (size_t i = 0; i < rv->header_count; i++) {
+        const record_header_t *h = &rv->headers[i];
+        if ((i && append_str(out, ",")) || append_str(out, "{\"name\":\"") ||
+            kgw_buf_add_base64(out, h->name, h->name_len) || append_str(out, "\",\"value\":"))
+            return -1;
+        if (!h->value ? append_str(out, "null")
+                      : (append_str(out, "\"") || kgw_buf_add_base64(out, h->value, h->value_len) ||
+                         append_str(out, "\"")))
+            return -1;
+        if (append_str(out, "}"))
+            return -1;
+    }
+    return append_str(out, "]");
+}
+
+static int encode_headers(const record_view_t *rv, record_buf_t *out)
+{
+    size_t count = rv->header_count;
+    hslot_t inline_hs[INLINE_HEADERS], *hs = inline_hs;
+    size_t *table = NULL, tsize = 0;
+    void *heap = NULL;
+    int lossy = 0, rc = -1;
+
+    if (count > INLINE_HEADERS) {
+        tsize = 1;
+        while (tsize < 2 * count)
+            tsize *= 2;
+        heap = malloc(count * sizeof(hslot_t) + tsize * sizeof(size_t));
+        if (!heap)
+            return -1;
+        hs = heap;
+        table = (size_t *)(hs + count);
+    }
+    group_headers(rv->headers, count, hs, table, tsize);
+    /* A name grouped under an equal-printing one is not printed itself: its
+     * bytes survive only in headers_base64. */
+    for (size_t i = 0; i < count && !lossy; i++)
+        lossy = !hs[i].valid;
+
+    if (append_str(out, ",\"headers\":{"))
+        goto out;
+    int comma = 0;
+    for (size_t i = 0; i < count; i++) {
+        const record_header_t *h = &rv->headers[i];
+        if (!hs[i].first)
+            continue;
+        if ((comma && append_str(out, ",")) ||
+            kgw_json_add_str(out, h->name, h->name_len, &lossy) || append_str(out, ":"))
+            goto out;
+        comma = 1;
+        if (hs[i].next == NONE) {
+            if (encode_header_value(h, out, &lossy))
+                goto out;
+            continue;
+        }
+        if (append_str(out, "["))
+            goto out;
+        for (size_t k = i; k != NONE; k = hs[k].next)
+            if ((k != i && append_str(out, ",")) ||
+                encode_header_value(&rv->headers[k], out, &lossy))
+                goto out;
+        if (append_str(out, "]"))
+            goto out;
+    }
+    if (append_str(out, "}") || (lossy && encode_headers_base64(rv, out)))
+        goto out;
+    rc = 0;
+out:
+    free(heap);
+    return rc;
 }
 
 int record_encode(const record_view_t *rv, record_buf_t *out)
@@ -511,8 +310,7 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
     char num[96];
     int lossy = 0;
 
-    if (append_str(out, "{\"topic\":") ||
-        record_json_string(out, rv->topic, strlen(rv->topic), NULL))
+    if (append_str(out, "{\"topic\":") || kgw_json_add_str(out, rv->topic, strlen(rv->topic), NULL))
         return -1;
     static const char part[] = ",\"partition\":", off[] = ",\"offset\":", key[] = ",\"key\":";
     char *w = num;
@@ -524,12 +322,12 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
     w += kgw_fmt_i64(w, rv->offset);
     memcpy(w, key, sizeof(key) - 1);
     w += sizeof(key) - 1;
-    if (record_buf_append(out, num, (size_t)(w - num)))
+    if (kgw_buf_add(out, num, (size_t)(w - num)))
         return -1;
-    if (!rv->key ? append_str(out, "null") : record_json_string(out, rv->key, rv->key_len, &lossy))
+    if (!rv->key ? append_str(out, "null") : kgw_json_add_str(out, rv->key, rv->key_len, &lossy))
         return -1;
     if (lossy && (append_str(out, ",\"key_base64\":\"") ||
-                  record_base64(out, rv->key, rv->key_len) || append_str(out, "\"")))
+                  kgw_buf_add_base64(out, rv->key, rv->key_len) || append_str(out, "\"")))
         return -1;
     if (append_str(out, ",\"value\":") || encode_value(rv, out) ||
         append_str(out, ",\"timestamp\":"))
@@ -540,20 +338,12 @@ int record_encode(const record_view_t *rv, record_buf_t *out)
         record_format_time(ts + 1, sizeof(ts) - 2, rv->timestamp_ms);
         size_t n = strlen(ts);
         ts[n] = '"';
-        if (record_buf_append(out, ts, n + 1))
+        if (kgw_buf_add(out, ts, n + 1))
             return -1;
     } else if (append_str(out, "null")) {
         return -1;
     }
-    if (append_str(out, ",\"headers\":{"))
+    if (encode_headers(rv, out))
         return -1;
-    for (size_t i = 0; i < rv->header_count; i++) {
-        const record_header_t *h = &rv->headers[i];
-        if ((i && append_str(out, ",")) || record_json_string(out, h->name, h->name_len, NULL) ||
-            append_str(out, ":") ||
-            (!h->value ? append_str(out, "null")
-                       : record_json_string(out, h->value, h->value_len, NULL)))
-            return -1;
-    }
-    return append_str(out, "}}");
+    return append_str(out, "}");
 }

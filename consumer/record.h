@@ -2,16 +2,24 @@
  * record: turns one Kafka record into the JSON body kgw-consumer POSTs:
  *
  *   {"topic":"t","partition":0,"offset":12,"key":"k"|null,"value":<JSON>,
- *    "timestamp":"2026-11-21T10:00:00.123Z"|null,"headers":{"name":"value"}}
+ *    "timestamp":"2026-11-21T10:00:00.123Z"|null,
+ *    "headers":{"name":"value","repeated":["v1",null,"v2"]}}
  *
  * The value is embedded verbatim when it is valid JSON (any JSON text,
  * including a bare string or number); otherwise it becomes
  * {"raw_message":"<text>"}. Bytes that are not valid UTF-8 (in the key, the
  * value, header names or values) cannot appear in a JSON string: each invalid
- * byte becomes U+FFFD, as Go's encoding/json and WHATWG decoders do, and, so
- * nothing is lost, the exact original bytes are added in base64 beside it:
- * "key_base64" for a key, "raw_message_base64" inside the wrapped value. A
- * NULL key or header value is JSON null; a NULL value (tombstone) is null.
+ * byte becomes U+FFFD, and, so nothing is lost, the exact original bytes are
+ * added in base64 beside it: "key_base64" for a key, "raw_message_base64"
+ * inside the wrapped value, and "headers_base64" after "headers" (every
+ * header in record order, [{"name":"<base64>","value":"<base64>"|null}...])
+ * when any header name or value was not valid UTF-8.
+ *
+ * A header name that occurs once maps to its value; a name that occurs more
+ * than once (Kafka allows it) maps to an array of all its values in record
+ * order, so no key repeats and no value is dropped. Names are compared as
+ * they appear in the JSON (after U+FFFD replacement). A NULL key or header
+ * value is JSON null; a NULL value (tombstone) is null.
  *
  * Pure: no network library, no global state; any thread.
  */
@@ -21,17 +29,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable byte buffer (caller's storage; record_buf_term() frees). */
-typedef struct record_buf {
-    char *data; /* NUL-terminated when len > 0 */
-    size_t len;
-    size_t cap;
-} record_buf_t;
+#include "common/kgw_json.h"
 
-void record_buf_init(record_buf_t *b);
-void record_buf_reset(record_buf_t *b); /* len = 0, keeps memory */
-void record_buf_term(record_buf_t *b);
-int record_buf_append(record_buf_t *b, const void *p, size_t n);
+/* The body buffer is kgw_json's (caller's storage; record_buf_term() frees). */
+typedef kgw_buf_t record_buf_t;
+
+static inline void record_buf_init(record_buf_t *b)
+{
+    kgw_buf_init(b);
+}
+
+/* len = 0, keeps memory. */
+static inline void record_buf_reset(record_buf_t *b)
+{
+    kgw_buf_reset(b);
+}
+
+static inline void record_buf_term(record_buf_t *b)
+{
+    kgw_buf_term(b);
+}
+
+static inline int record_buf_append(record_buf_t *b, const void *p, size_t n)
+{
+    return kgw_buf_add(b, p, n);
+}
 
 typedef struct record_header {
     const char *name; /* bytes, name_len long */
@@ -54,21 +76,9 @@ typedef struct record_view {
     size_t header_count;
 } record_view_t;
 
-/* Appends the JSON body for rv to out. Returns 0, or -1 on allocation failure. */
+/* Appends the JSON body for rv to out. Returns 0, or -1 on allocation failure
+ * (out is then incomplete and must not be sent). */
 int record_encode(const record_view_t *rv, record_buf_t *out);
-
-/* Appends s as a JSON string literal (quotes included), invalid UTF-8 as
- * U+FFFD. Sets *lossy (may be NULL) to 1 when a byte was replaced. */
-int record_json_string(record_buf_t *out, const void *s, size_t len, int *lossy);
-
-/* Appends the standard base64 (RFC 4648, padded) of the bytes. */
-int record_base64(record_buf_t *out, const void *s, size_t len);
-
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when p[0] starts none. */
-size_t record_utf8_seq(const unsigned char *p, size_t avail);
-
-/* True when the bytes are one valid JSON text (RFC 8259, UTF-8). */
-int record_is_json(const void *s, size_t len);
 
 /* Formats ts_ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf of at least 32 bytes). */
 void record_format_time(char *buf, size_t size, int64_t ts_ms);

@@ -1,6 +1,6 @@
 /*
  * signature: Standard Webhooks HMAC-SHA256 signatures (see signature.h).
- * GnuTLS does the HMAC and the base64 decoding; record.c the encoding.
+ * GnuTLS does the HMAC and the base64 decoding; kgw_json the encoding.
  */
 #include "consumer/signature.h"
 
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kgw_json.h"
 #include "common/kgw_security.h"
-#include "consumer/record.h"
 
 #define PREFIX "whsec_"
 
@@ -114,14 +114,14 @@ int signature_sign(const signature_key_t *key, const char *id, long long timesta
     gnutls_hmac_deinit(h, mac);
     if (rc < 0)
         return -1;
-    record_buf_t b;
-    record_buf_init(&b);
-    if (record_buf_append(&b, "v1,", 3) || record_base64(&b, mac, sizeof(mac)) ||
+    kgw_buf_t b;
+    kgw_buf_init(&b);
+    if (kgw_buf_add(&b, "v1,", 3) || kgw_buf_add_base64(&b, mac, sizeof(mac)) ||
         b.len >= SIGNATURE_MAX) {
-        record_buf_term(&b);
+        kgw_buf_term(&b);
         return -1;
     }
     memcpy(out, b.data, b.len + 1);
-    record_buf_term(&b);
+    kgw_buf_term(&b);
     return 0;
 }

@@ -18,6 +18,11 @@ struct stats {
     uint64_t last_delivered;
     size_t in_flight, buffered;
     int64_t lag;
+    /* What the last progress line showed: an unchanged one is not printed again. */
+    uint64_t shown[STAT__COUNT];
+    size_t shown_in_flight, shown_buffered;
+    int64_t shown_lag;
+    int shown_any, shown_moving; /* shown_moving: that line's rate was not 0 */
     kgw_metrics_t *metrics;
     kgw_series_t *series[STAT__COUNT];
     kgw_series_t *g_in_flight, *g_buffered, *g_lag;
@@ -172,9 +177,21 @@ void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t la
 
 void stats_log_progress(stats_t *st, double elapsed_s)
 {
+    /* An idle consumer printed the same line every interval and buried everything else on
+     * make run's screen; the first line and every change still show. */
+    if (st->shown_any && !st->shown_moving && !memcmp(st->shown, st->counters, sizeof(st->shown)) &&
+        st->shown_lag == st->lag && st->shown_in_flight == st->in_flight &&
+        st->shown_buffered == st->buffered)
+        return;
+    memcpy(st->shown, st->counters, sizeof(st->shown));
+    st->shown_lag = st->lag;
+    st->shown_in_flight = st->in_flight;
+    st->shown_buffered = st->buffered;
+    st->shown_any = 1;
     uint64_t delivered = st->counters[STAT_DELIVERED];
     double rate = elapsed_s > 0 ? (double)(delivered - st->last_delivered) / elapsed_s : 0;
     st->last_delivered = delivered;
+    st->shown_moving = rate != 0;
     KGW_INFO("stats delivered=%llu retried=%llu failed=%llu dead_lettered=%llu skipped=%llu "
              "rate=%.1f/s lag=%lld in_flight=%zu buffered=%zu pauses=%llu",
              (unsigned long long)delivered, (unsigned long long)st->counters[STAT_RETRIED],

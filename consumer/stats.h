@@ -39,7 +39,8 @@ uint64_t stats_get(const stats_t *st, stat_counter_t c);
 void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t lag);
 
 /* Writes the progress line (delivered, retried, failed, rate since the last
- * call, lag) to the log. `elapsed_s` is the time since the last call. */
+ * call, lag) to the log, unless nothing in it changed since the line before
+ * (the first call always writes). `elapsed_s` is the time since the last call. */
 void stats_log_progress(stats_t *st, double elapsed_s);
 
 #endif

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kgw_kafka.h"
+#include "producer/produce.h"
+
 #define OFF(f) offsetof(producer_config_t, f)
 
 static const kgw_option_t options[] = {
@@ -62,13 +65,18 @@ const kgw_cli_t producer_cli = {
                    "API under /topics/...); the answer comes after Kafka acknowledged the record\n"
                    "(acks=all, idempotent), with its partition and offset.",
     .epilog = "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /health,\n"
-              "GET /ready, GET /metrics, POST /webhook-simulator.\n"
-              "Defaults passed to librdkafka (override with -X): acks=all,\n"
-              "enable.idempotence=true, partitioner=murmur2_random, linger.ms=0,\n"
-              "message.timeout.ms=30000, topic.metadata.propagation.max.ms=2000,\n"
-              "queue.buffering.max.kbytes=65536.",
+              "GET /ready, GET /metrics, POST /webhook-simulator.",
     .opts = options,
 };
+
+void producer_config_usage(FILE *out)
+{
+    /* From the tables producer_new() applies, so the list cannot drift from the code. */
+    static const char *const *const tables[] = {kgw_kafka_defaults, producer_kafka_defaults, NULL};
+    kgw_config_usage(&producer_cli, out);
+    fprintf(out, "\nDefaults passed to librdkafka (override with -X):\n");
+    kgw_kafka_defaults_print(out, tables);
+}
 
 int producer_config_load(producer_config_t *cfg, int argc, char **argv, char *errstr,
                          size_t errstr_size)

@@ -7,6 +7,7 @@
 #define PRODUCER_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/kgw_config.h"
 #include "common/kgw_log.h"
@@ -38,6 +39,10 @@ typedef struct producer_config {
 } producer_config_t;
 
 extern const kgw_cli_t producer_cli;
+
+/* Writes --help: the option table, then the librdkafka defaults from the tables the code
+ * applies (kgw_kafka_defaults, producer_kafka_defaults). */
+void producer_config_usage(FILE *out);
 
 /*
  * Fills cfg (zeroed by the caller) from defaults, --config file, KGW_*

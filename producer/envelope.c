@@ -160,26 +160,26 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
     return 0;
 }
 
-static void add_kafka_error(sbuf_t *sb, int err)
+static void add_kafka_error(kgw_buf_t *sb, int err)
 {
     char msg[256];
     snprintf(msg, sizeof(msg), "delivery failed: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err));
-    sbuf_adds(sb, "\"error\":");
-    sbuf_add_json_str(sb, msg, strlen(msg));
-    sbuf_addf(sb, ",\"kafka_error\":\"%s\"", rd_kafka_err2name((rd_kafka_resp_err_t)err));
+    kgw_buf_adds(sb, "\"error\":");
+    kgw_json_add_str(sb, msg, strlen(msg), NULL);
+    kgw_buf_addf(sb, ",\"kafka_error\":\"%s\"", rd_kafka_err2name((rd_kafka_resp_err_t)err));
 }
 
 /* librdkafka reports no offset (-1001) when the broker acknowledged a retry
  * as a duplicate: the record is in Kafka, its offset unknown. */
-static void add_offset(sbuf_t *sb, int64_t offset)
+static void add_offset(kgw_buf_t *sb, int64_t offset)
 {
     if (offset < 0)
-        sbuf_adds(sb, "null");
+        kgw_buf_adds(sb, "null");
     else
-        sbuf_add_i64(sb, offset);
+        kgw_buf_add_i64(sb, offset);
 }
 
-int envelope_render(const batch_t *b, sbuf_t *sb)
+int envelope_render(const batch_t *b, kgw_buf_t *sb)
 {
     size_t failed = batch_failed(b);
     int status = 200;
@@ -189,46 +189,46 @@ int envelope_render(const batch_t *b, sbuf_t *sb)
             first = b->records[i].err;
         status = failed < b->count ? 207 : errmap_http_status((rd_kafka_resp_err_t)first);
     }
-    sbuf_addf(sb, "{\"success\":%s,\"topic\":\"%s\"", failed ? "false" : "true", b->topic);
+    kgw_buf_addf(sb, "{\"success\":%s,\"topic\":\"%s\"", failed ? "false" : "true", b->topic);
     if (!b->multi) {
         const batch_record_t *r = &b->records[0];
         if (r->err) {
-            sbuf_adds(sb, ",");
+            kgw_buf_adds(sb, ",");
             add_kafka_error(sb, r->err);
         } else {
-            sbuf_adds(sb, ",\"partition\":");
-            sbuf_add_i64(sb, r->out_partition);
-            sbuf_adds(sb, ",\"offset\":");
+            kgw_buf_adds(sb, ",\"partition\":");
+            kgw_buf_add_i64(sb, r->out_partition);
+            kgw_buf_adds(sb, ",\"offset\":");
             add_offset(sb, r->out_offset);
-            sbuf_adds(sb, ",\"message\":\"delivered\"");
+            kgw_buf_adds(sb, ",\"message\":\"delivered\"");
         }
-        sbuf_adds(sb, "}");
+        kgw_buf_adds(sb, "}");
         return status;
     }
-    sbuf_adds(sb, ",\"results\":[");
+    kgw_buf_adds(sb, ",\"results\":[");
     for (size_t i = 0; i < b->count; i++) {
         const batch_record_t *r = &b->records[i];
         if (i)
-            sbuf_adds(sb, ",");
+            kgw_buf_adds(sb, ",");
         if (r->err) {
-            sbuf_adds(sb, "{");
+            kgw_buf_adds(sb, "{");
             add_kafka_error(sb, r->err);
-            sbuf_adds(sb, "}");
+            kgw_buf_adds(sb, "}");
         } else {
-            sbuf_adds(sb, "{\"partition\":");
-            sbuf_add_i64(sb, r->out_partition);
-            sbuf_adds(sb, ",\"offset\":");
+            kgw_buf_adds(sb, "{\"partition\":");
+            kgw_buf_add_i64(sb, r->out_partition);
+            kgw_buf_adds(sb, ",\"offset\":");
             add_offset(sb, r->out_offset);
-            sbuf_adds(sb, "}");
+            kgw_buf_adds(sb, "}");
         }
     }
-    sbuf_addf(sb, "],\"delivered\":%zu,\"failed\":%zu}", b->count - failed, failed);
+    kgw_buf_addf(sb, "],\"delivered\":%zu,\"failed\":%zu}", b->count - failed, failed);
     return status;
 }
 
-void envelope_render_error(sbuf_t *sb, const char *msg)
+void envelope_render_error(kgw_buf_t *sb, const char *msg)
 {
-    sbuf_adds(sb, "{\"success\":false,\"error\":");
-    sbuf_add_json_str(sb, msg, strlen(msg));
-    sbuf_adds(sb, "}");
+    kgw_buf_adds(sb, "{\"success\":false,\"error\":");
+    kgw_json_add_str(sb, msg, strlen(msg), NULL);
+    kgw_buf_adds(sb, "}");
 }

@@ -14,9 +14,9 @@
 
 #include <stddef.h>
 
+#include "common/kgw_json.h"
 #include "producer/batch.h"
 #include "producer/jscan.h"
-#include "producer/sbuf.h"
 
 /*
  * Parses and validates body[0..len) (modified in place) into b. Returns 0, or
@@ -30,9 +30,9 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
  * the failure's own status (errmap) when all failed; for a single record, the
  * failure's status.
  */
-int envelope_render(const batch_t *b, sbuf_t *sb);
+int envelope_render(const batch_t *b, kgw_buf_t *sb);
 
 /* Renders {"error": msg} (with "success": false) into sb. */
-void envelope_render_error(sbuf_t *sb, const char *msg);
+void envelope_render_error(kgw_buf_t *sb, const char *msg);
 
 #endif

@@ -1,13 +1,16 @@
 /*
  * jscan: see jscan.h. An iterative scanner with an explicit stack of open
  * containers (bounded by max_depth), so hostile nesting cannot exhaust the
- * C stack. Runs on whichever thread calls it; owns only its token array.
+ * C stack; strings and numbers are checked by kgw_json's lexers, the same
+ * rules as kgw-consumer's validator. Runs on whichever thread calls it; owns only its token array.
  */
 #include "producer/jscan.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/kgw_json.h"
 
 void jscan_init(jscan_t *js, size_t max_depth)
 {
@@ -72,45 +75,10 @@ static long hex4(const unsigned char *s, size_t i, size_t n)
     return v;
 }
 
-/* Length of the valid UTF-8 sequence at s[i] (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
-{
-    unsigned char c = s[i];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* beyond U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (i + len > n)
-        return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < len; k++)
-        if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-            return 0;
-    return len;
-}
-
-/* Scans a string starting at the quote s[*pos]; leaves *pos past the closing quote. */
 /*
- * Word-at-a-time helpers for the long runs of plain text inside strings
- * (payloads are mostly that): a 64-bit word is tested for a quote, a
- * backslash and, when `strict`, a control character or a non-ASCII byte, so
- * the byte-by-byte loops below only run where something needs a decision.
+ * jscan_compact() copies the long runs of plain text inside strings a word
+ * at a time: a 64-bit word is tested for a quote or a backslash. (Validation
+ * is kgw_json's lexers.)
  */
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
@@ -121,73 +89,18 @@ static uint64_t has_byte(uint64_t x, unsigned char b)
     return (y - ONES) & ~y & HIGHS;
 }
 
-/* Index of the first byte at or after i that is '"' or '\\' (or, when strict,
- * below 0x20 or above 0x7F), or a position close before n. */
-static size_t skip_plain(const unsigned char *s, size_t i, size_t n, int strict)
+/* Index of the first byte at or after i that is '"' or '\\', or a position
+ * close before n. */
+static size_t skip_plain(const unsigned char *s, size_t i, size_t n)
 {
     while (i + 8 <= n) {
         uint64_t x;
         memcpy(&x, s + i, 8);
-        uint64_t special = has_byte(x, '"') | has_byte(x, '\\');
-        if (strict)
-            special |= (x & HIGHS) | ((x - ONES * 0x20) & ~x & HIGHS);
-        if (special)
+        if (has_byte(x, '"') | has_byte(x, '\\'))
             break;
         i += 8;
     }
     return i;
-}
-
-static int scan_string(jscan_t *js, const unsigned char *s, size_t n, size_t *pos, int *escaped)
-{
-    size_t i = *pos + 1;
-    *escaped = 0;
-    for (;;) {
-        i = skip_plain(s, i, n, 1);
-        if (i >= n)
-            return fail(js, "unterminated string", *pos);
-        unsigned char c = s[i];
-        if (c == '"') {
-            *pos = i + 1;
-            return 0;
-        }
-        if (c < 0x20)
-            return fail(js, "control character in string", i);
-        if (c == '\\') {
-            *escaped = 1;
-            if (i + 1 >= n)
-                return fail(js, "unterminated string", *pos);
-            unsigned char e = s[i + 1];
-            if (e == 'u') {
-                long cp = hex4(s, i + 2, n);
-                if (cp < 0)
-                    return fail(js, "invalid \\u escape", i);
-                i += 6;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    long lo =
-                        (i + 1 < n && s[i] == '\\' && s[i + 1] == 'u') ? hex4(s, i + 2, n) : -1;
-                    if (lo < 0xDC00 || lo > 0xDFFF)
-                        return fail(js, "unpaired UTF-16 surrogate in \\u escape", i - 6);
-                    i += 6;
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return fail(js, "unpaired UTF-16 surrogate in \\u escape", i - 6);
-                }
-                continue;
-            }
-            if (!strchr("\"\\/bfnrt", e) || e == '\0')
-                return fail(js, "invalid escape in string", i);
-            i += 2;
-            continue;
-        }
-        if (c >= 0x80) {
-            size_t l = utf8_seq(s, i, n);
-            if (!l)
-                return fail(js, "invalid UTF-8", i);
-            i += l;
-            continue;
-        }
-        i++;
-    }
 }
 
 static int is_digit(unsigned char c)
@@ -195,40 +108,20 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static int scan_number(jscan_t *js, const unsigned char *s, size_t n, size_t *pos, int *integer)
+static int scan_string(jscan_t *js, const char *buf, size_t n, size_t *pos, int *escaped)
 {
-    size_t i = *pos;
-    *integer = 1;
-    if (s[i] == '-')
-        i++;
-    if (i < n && s[i] == '0') {
-        i++;
-    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
-        while (i < n && is_digit(s[i]))
-            i++;
-    } else {
-        return fail(js, "invalid number", *pos);
-    }
-    if (i < n && s[i] == '.') {
-        *integer = 0;
-        i++;
-        if (i >= n || !is_digit(s[i]))
-            return fail(js, "invalid number", *pos);
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        *integer = 0;
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || !is_digit(s[i]))
-            return fail(js, "invalid number", *pos);
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    *pos = i;
+    size_t at = *pos;
+    const char *err = kgw_json_scan_string(buf, n, &at, escaped);
+    if (err)
+        return fail(js, err, at);
+    *pos = at;
     return 0;
+}
+
+static int scan_number(jscan_t *js, const char *buf, size_t n, size_t *pos, int *integer)
+{
+    const char *err = kgw_json_scan_number(buf, n, pos, integer);
+    return err ? fail(js, err, *pos) : 0;
 }
 
 static int is_ws(unsigned char c)
@@ -303,7 +196,7 @@ int jscan_parse(jscan_t *js, const char *buf, size_t len)
                 return fail(js, "expected a string key in object", i);
             int escaped;
             size_t start = i;
-            if (scan_string(js, s, len, &i, &escaped))
+            if (scan_string(js, buf, len, &i, &escaped))
                 return -1;
             jscan_tok_t *t = push_tok(js, JSCAN_STRING, start);
             if (!t)
@@ -334,13 +227,13 @@ int jscan_parse(jscan_t *js, const char *buf, size_t len)
         jscan_tok_t tmp = {0};
         if (c == '"') {
             int escaped;
-            if (scan_string(js, s, len, &i, &escaped))
+            if (scan_string(js, buf, len, &i, &escaped))
                 return -1;
             tmp.type = JSCAN_STRING;
             tmp.escaped = (uint8_t)escaped;
         } else if (c == '-' || is_digit(c)) {
             int integer;
-            if (scan_number(js, s, len, &i, &integer))
+            if (scan_number(js, buf, len, &i, &integer))
                 return -1;
             tmp.type = JSCAN_NUMBER;
             tmp.integer = (uint8_t)integer;
@@ -409,7 +302,7 @@ size_t jscan_compact(const char *src, size_t len, char *dst)
         if (in_str) {
             /* Copy the plain run up to the next quote or backslash at once
              * (nothing to copy when in place and no blank was dropped yet). */
-            size_t j = skip_plain((const unsigned char *)src, i, len, 0);
+            size_t j = skip_plain((const unsigned char *)src, i, len);
             if (j > i) {
                 if (dst + o != src + i)
                     memmove(dst + o, src + i, j - i);

@@ -62,6 +62,7 @@ int main(int argc, char **argv)
     access_t access;
     char *tls_cert_pem = NULL, *tls_key_pem = NULL;
     char errstr[512];
+    char fatal[512] = ""; /* a startup failure, logged once everything is stopped */
     sigset_t sigs;
     int sig = 0;
     int exit_code = 1;
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
     access_init(&access);
     int rc = producer_config_load(&cfg, argc, argv, errstr, sizeof(errstr));
     if (rc == KGW_CONFIG_HELP) {
-        kgw_config_usage(&producer_cli, stdout);
+        producer_config_usage(stdout);
         exit_code = 0;
         goto out;
     }
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
 
     metrics = kgw_metrics_new();
     if (!metrics) {
-        KGW_ERROR("out of memory");
+        snprintf(fatal, sizeof(fatal), "out of memory");
         goto out;
     }
     producer =
@@ -123,13 +124,9 @@ int main(int argc, char **argv)
         exit_code = 2;
         goto out;
     }
-    if (producer_start(producer, errstr, sizeof(errstr))) {
-        KGW_ERROR("startup failed error=\"%s\"", errstr);
-        goto out;
-    }
     sim = simulator_new();
     if (!sim || simulator_start(sim)) {
-        KGW_ERROR("startup failed error=\"cannot start the simulator timer\"");
+        snprintf(fatal, sizeof(fatal), "cannot start the simulator timer");
         goto out;
     }
     server_opts_t opts = {
@@ -146,9 +143,17 @@ int main(int argc, char **argv)
         .access = &access,
         .auth_metrics = cfg.auth_metrics,
     };
+    /* The port before the producer's threads: a busy port then ends the process before the
+     * readiness thread starts (its metadata request held the exit up to 2 s and could log
+     * "kafka reachable" after the fatal line). A request in the moment between the two waits
+     * for its delivery report until the poller starts. */
     srv = server_new(&opts, producer, sim, metrics, errstr, sizeof(errstr));
     if (!srv) {
-        KGW_ERROR("startup failed error=\"%s\"", errstr);
+        snprintf(fatal, sizeof(fatal), "%s", errstr);
+        goto out;
+    }
+    if (producer_start(producer, errstr, sizeof(errstr))) {
+        snprintf(fatal, sizeof(fatal), "%s", errstr);
         goto out;
     }
     KGW_INFO("listening address=%s port=%d scheme=%s auth=%s allowed_topics=%zu brokers=%s "
@@ -182,5 +187,8 @@ out:
     }
     free(tls_cert_pem);
     producer_config_free(&cfg);
+    /* Last, so that it is the last line: nothing started is left to log after it. */
+    if (fatal[0])
+        KGW_ERROR("startup failed error=\"%s\"", fatal);
     return exit_code;
 }

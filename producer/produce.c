@@ -115,37 +115,38 @@ static void collect_cb(kgw_metrics_t *m, void *opaque)
     kgw_series_set(p->s_queue, rd_kafka_outq_len(p->rk));
 }
 
+const char *const producer_kafka_defaults[] = {
+    "client.id",
+    "kgw-producer",
+    "acks",
+    "all",
+    "enable.idempotence",
+    "true",
+    "partitioner",
+    "murmur2_random",
+    /* No timer: each HTTP request waits for its ack, and a 5 ms linger
+     * (librdkafka's default) made a lone request take 5-10 ms. Under
+     * load, records that arrive while a ProduceRequest is in flight still
+     * share the next one; 100-record requests also went 2.5x faster
+     * without a linger (see the README's measurements). */
+    "linger.ms",
+    "0",
+    /* An HTTP client should hear back within its own timeout. */
+    "message.timeout.ms",
+    "30000",
+    /* Unknown topics answer 404 within seconds, not after 30 s. */
+    "topic.metadata.propagation.max.ms",
+    "2000",
+    /* Bound memory: backpressure (503) before the queue grows large. */
+    "queue.buffering.max.kbytes",
+    "65536",
+    NULL,
+};
+
 producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
                          const kgw_strlist_t *xprops, kgw_metrics_t *metrics, char *errstr,
                          size_t errstr_size)
 {
-    static const char *const defaults[] = {
-        "client.id",
-        "kgw-producer",
-        "acks",
-        "all",
-        "enable.idempotence",
-        "true",
-        "partitioner",
-        "murmur2_random",
-        /* No timer: each HTTP request waits for its ack, and a 5 ms linger
-         * (librdkafka's default) made a lone request take 5-10 ms. Under
-         * load, records that arrive while a ProduceRequest is in flight still
-         * share the next one; 100-record requests also went 2.5x faster
-         * without a linger (see the README's measurements). */
-        "linger.ms",
-        "0",
-        /* An HTTP client should hear back within its own timeout. */
-        "message.timeout.ms",
-        "30000",
-        /* Unknown topics answer 404 within seconds, not after 30 s. */
-        "topic.metadata.propagation.max.ms",
-        "2000",
-        /* Bound memory: backpressure (503) before the queue grows large. */
-        "queue.buffering.max.kbytes",
-        "65536",
-        NULL,
-    };
     static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                      0.25,  0.5,    1,     2.5,  5,     10,   30};
     rd_kafka_conf_t *conf = NULL;
@@ -186,7 +187,7 @@ producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
         goto fail;
     }
 
-    conf = kgw_kafka_conf_new(brokers, defaults, NULL, errstr, errstr_size);
+    conf = kgw_kafka_conf_new(brokers, producer_kafka_defaults, NULL, errstr, errstr_size);
     if (!conf)
         goto fail;
     if (sec && kgw_security_apply(sec, conf, errstr, errstr_size))

@@ -25,6 +25,10 @@
 
 typedef struct producer producer_t;
 
+/* librdkafka properties kgw-producer sets after kgw_kafka_defaults (key, value pairs,
+ * NULL-terminated; -X overrides them). --help prints this table. */
+extern const char *const producer_kafka_defaults[];
+
 /*
  * Creates the Kafka producer with, in order: kgw's defaults (acks=all,
  * idempotence, murmur2_random, linger.ms, message.timeout.ms=30000),

@@ -217,7 +217,7 @@ int restproxy_parse(jscan_t *js, char *body, size_t len, restproxy_format_t fmt,
     return 0;
 }
 
-int restproxy_render(const batch_t *b, sbuf_t *sb)
+int restproxy_render(const batch_t *b, kgw_buf_t *sb)
 {
     size_t failed = batch_failed(b);
     if (failed == b->count) {
@@ -228,39 +228,39 @@ int restproxy_render(const batch_t *b, sbuf_t *sb)
             return 404;
         }
     }
-    sbuf_adds(sb, "{\"key_schema_id\":null,\"value_schema_id\":null,\"offsets\":[");
+    kgw_buf_adds(sb, "{\"key_schema_id\":null,\"value_schema_id\":null,\"offsets\":[");
     for (size_t i = 0; i < b->count; i++) {
         const batch_record_t *r = &b->records[i];
         if (i)
-            sbuf_adds(sb, ",");
+            kgw_buf_adds(sb, ",");
         if (!r->err) {
             /* librdkafka reports no offset (-1001) when the broker
              * acknowledged a retry as a duplicate: delivered, offset unknown. */
-            sbuf_adds(sb, "{\"partition\":");
-            sbuf_add_i64(sb, r->out_partition);
-            sbuf_adds(sb, ",\"offset\":");
+            kgw_buf_adds(sb, "{\"partition\":");
+            kgw_buf_add_i64(sb, r->out_partition);
+            kgw_buf_adds(sb, ",\"offset\":");
             if (r->out_offset < 0)
-                sbuf_adds(sb, "null");
+                kgw_buf_adds(sb, "null");
             else
-                sbuf_add_i64(sb, r->out_offset);
-            sbuf_adds(sb, ",\"error_code\":null,\"error\":null}");
+                kgw_buf_add_i64(sb, r->out_offset);
+            kgw_buf_adds(sb, ",\"error_code\":null,\"error\":null}");
             continue;
         }
         const char *msg = rd_kafka_err2str((rd_kafka_resp_err_t)r->err);
-        sbuf_addf(sb, "{\"partition\":null,\"offset\":null,\"error_code\":%d,\"error\":",
-                  errmap_rest_code((rd_kafka_resp_err_t)r->err));
-        sbuf_add_json_str(sb, msg, strlen(msg));
-        sbuf_adds(sb, "}");
+        kgw_buf_addf(sb, "{\"partition\":null,\"offset\":null,\"error_code\":%d,\"error\":",
+                     errmap_rest_code((rd_kafka_resp_err_t)r->err));
+        kgw_json_add_str(sb, msg, strlen(msg), NULL);
+        kgw_buf_adds(sb, "}");
     }
-    sbuf_adds(sb, "]}");
+    kgw_buf_adds(sb, "]}");
     return 200;
 }
 
-void restproxy_render_error(sbuf_t *sb, int code, const char *msg)
+void restproxy_render_error(kgw_buf_t *sb, int code, const char *msg)
 {
-    sbuf_addf(sb, "{\"error_code\":%d,\"message\":", code);
-    sbuf_add_json_str(sb, msg, strlen(msg));
-    sbuf_adds(sb, ",\"error\":");
-    sbuf_add_json_str(sb, msg, strlen(msg));
-    sbuf_adds(sb, "}");
+    kgw_buf_addf(sb, "{\"error_code\":%d,\"message\":", code);
+    kgw_json_add_str(sb, msg, strlen(msg), NULL);
+    kgw_buf_adds(sb, ",\"error\":");
+    kgw_json_add_str(sb, msg, strlen(msg), NULL);
+    kgw_buf_adds(sb, "}");
 }

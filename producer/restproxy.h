@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/kgw_json.h"
 #include "producer/batch.h"
 #include "producer/jscan.h"
-#include "producer/sbuf.h"
 
 typedef enum {
     RESTPROXY_NONE = 0, /* not a REST Proxy content type: 415 */
@@ -51,9 +51,9 @@ int restproxy_parse(jscan_t *js, char *body, size_t len, restproxy_format_t fmt,
  * 40401/40402 when every record failed because the topic or partition does
  * not exist.
  */
-int restproxy_render(const batch_t *b, sbuf_t *sb);
+int restproxy_render(const batch_t *b, kgw_buf_t *sb);
 
 /* Renders {"error_code": code, "message": msg, "error": msg}. */
-void restproxy_render_error(sbuf_t *sb, int code, const char *msg);
+void restproxy_render_error(kgw_buf_t *sb, int code, const char *msg);
 
 #endif

@@ -19,14 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/kgw_log.h"
 #include "producer/envelope.h"
+#include "producer/framing.h"
 #include "producer/reaper.h"
 #include "producer/restproxy.h"
+#include "producer/route.h"
 #include "producer/sbuf.h"
 
 #define JSON_TYPE "application/json"
@@ -34,21 +35,6 @@
 /* Per-connection memory: room for about 16 KiB of request headers (MHD
  * answers 431 beyond) and for body chunks read between handler calls. */
 #define CONN_MEMORY_BYTES (32 * 1024)
-
-typedef enum {
-    ROUTE_PRODUCE,
-    ROUTE_TOPICS,
-    ROUTE_HEALTH,
-    ROUTE_READY,
-    ROUTE_METRICS,
-    ROUTE_SIMULATOR,
-    ROUTE_OTHER,
-    ROUTE_COUNT,
-} route_t;
-
-static const char *const route_names[ROUTE_COUNT] = {
-    "/produce", "/topics", "/health", "/ready", "/metrics", "/webhook-simulator", "other",
-};
 
 /* Statuses whose request counters are cached; others are looked up. */
 static const int known_statuses[] = {200, 207, 400, 401, 403, 404, 405,
@@ -72,6 +58,7 @@ typedef struct request {
     size_t len, cap;
     size_t received;
     int too_large;
+    int close; /* answer with Connection: close */
     /* produce */
     batch_t batch;
     int batch_used;
@@ -96,6 +83,7 @@ struct server {
     int js_key_created;
     kgw_metric_t *m_requests;
     kgw_series_t *s_active;
+    kgw_series_t *s_framing;
     reaper_t *reaper;
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][NSTATUS];
 };
@@ -135,7 +123,7 @@ static void count_request(server_t *s, route_t route, int status)
         kgw_series_t *ser = atomic_load(&s->req_series[route][i]);
         if (!ser) {
             char labels[96];
-            snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_names[route],
+            snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route),
                      status);
             ser = kgw_metric_series(s->m_requests, labels);
             atomic_store(&s->req_series[route][i], ser);
@@ -144,7 +132,7 @@ static void count_request(server_t *s, route_t route, int status)
         return;
     }
     char labels[96];
-    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_names[route], status);
+    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route), status);
     kgw_series_add(kgw_metric_series(s->m_requests, labels), 1);
 }
 
@@ -178,7 +166,7 @@ static enum MHD_Result respond(request_t *req, int status, const char *ctype, ch
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     if (req->www_auth)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->www_auth);
-    if (atomic_load(&s->draining))
+    if (req->close || atomic_load(&s->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -221,40 +209,9 @@ static enum MHD_Result respond_error(request_t *req, int status, int rest_code, 
     return respond_sbuf(req, status, JSON_TYPE, &sb, allow);
 }
 
-static route_t route_of(const char *url)
-{
-    if (strcmp(url, "/produce") == 0)
-        return ROUTE_PRODUCE;
-    if (strncmp(url, "/topics/", 8) == 0)
-        return ROUTE_TOPICS;
-    if (strcmp(url, "/health") == 0)
-        return ROUTE_HEALTH;
-    if (strcmp(url, "/ready") == 0)
-        return ROUTE_READY;
-    if (strcmp(url, "/metrics") == 0)
-        return ROUTE_METRICS;
-    if (strcmp(url, "/webhook-simulator") == 0)
-        return ROUTE_SIMULATOR;
-    return ROUTE_OTHER;
-}
-
 static int is_get(const char *method)
 {
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-}
-
-/* application/json or any application/...+json media type. */
-static int is_json_type(const char *ct)
-{
-    if (!ct)
-        return 1; /* no Content-Type at all: assume JSON */
-    while (*ct == ' ')
-        ct++;
-    size_t n = strcspn(ct, "; \t");
-    if (n == 16 && strncasecmp(ct, JSON_TYPE, 16) == 0)
-        return 1;
-    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
-           strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 /* Probes stay open; /metrics as configured; everything else (unknown paths
@@ -314,14 +271,17 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
         break;
     case ROUTE_OTHER:
     default: {
+        /* The path is echoed cut on a code point (bytes >= 0x80 arrive raw;
+         * the escaper replaces any that are not UTF-8). */
         char msg[160];
-        snprintf(msg, sizeof(msg), "not found: %.100s (see GET /health, POST /produce)", url);
+        snprintf(msg, sizeof(msg), "not found: %.*s (see GET /health, POST /produce)",
+                 (int)kgw_json_utf8_cut(url, strlen(url), 100), url);
         return respond_error(req, 404, 0, msg, NULL);
     }
     }
 
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    if (req->route == ROUTE_PRODUCE && !is_json_type(ct))
+    if (req->route == ROUTE_PRODUCE && !route_json_type(ct))
         return respond_error(req, 415, 0,
                              "unsupported Content-Type: send application/json "
                              "(curl -H 'Content-Type: application/json')",
@@ -560,6 +520,24 @@ static enum MHD_Result handle_get(request_t *req)
     return respond(req, 200, "text/plain; version=0.0.4", text, len, 0, NULL);
 }
 
+static enum MHD_Result framing_field_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    framing_add(cls, key, key_size, value ? value : "", value ? value_size : 0);
+    return MHD_YES;
+}
+
+/* Before anything else: a request whose length is ambiguous is refused and
+ * its connection closed, so whatever follows it is never read as a request. */
+static enum MHD_Result refuse_framing(request_t *req, const char *why)
+{
+    KGW_WARN("http framing refused route=%s reason=\"%s\"", route_name(req->route), why);
+    kgw_series_add(req->srv->s_framing, 1);
+    req->close = 1;
+    return respond_error(req, 400, 40001, why, NULL);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -577,11 +555,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req->rconn = ci ? ci->socket_context : NULL;
+        url = framing_origin_form(url);
         req->route = route_of(url);
         req->path_partition = -1;
         *con_cls = req;
         atomic_fetch_add(&s->active, 1);
         kgw_series_add(s->s_active, 1);
+        framing_t fr;
+        framing_init(&fr);
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_field_cb, &fr);
+        const char *why = framing_verdict(&fr);
+        if (why)
+            return refuse_framing(req, why);
         return on_headers(req, url, method);
     }
     if (req->state == REQ_ANSWERED)
@@ -692,7 +677,11 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     f = kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_connections",
                         "Open HTTP connections.", NULL, 0);
     kgw_series_t *s_conns = f ? kgw_metric_series(f, NULL) : NULL;
-    if (!s->m_requests || !s->s_active || !s_slow_closed || !s_conns) {
+    f = kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_http_framing_refused_total",
+                        "Requests refused for ambiguous framing (400, connection closed).", NULL,
+                        0);
+    s->s_framing = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->m_requests || !s->s_active || !s_slow_closed || !s_conns || !s->s_framing) {
         snprintf(errstr, errstr_size, "cannot register metrics");
         server_destroy(s);
         return NULL;
@@ -755,7 +744,8 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         mhd_log_cb, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify_cb,
-        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_ARRAY, extra, MHD_OPTION_END);
+        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY,
+        extra, MHD_OPTION_END);
     if (!s->daemon) {
         if (flags & MHD_USE_TLS)
             snprintf(errstr, errstr_size,

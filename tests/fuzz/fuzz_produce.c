@@ -8,23 +8,58 @@
  * a refused request has a 4xx/500 status and a message; an accepted one has a
  * valid topic, at least one record, every key/value/header inside the body
  * buffer, and /produce values that are valid JSON; every rendered answer is
- * valid JSON (checked with jscan).
+ * valid JSON (checked with jscan). Error bodies that echo request bytes (a
+ * 404 repeats the path, cut as server.c cuts it) are checked with jansson,
+ * an oracle independent of kgw_json: strict, no repeated keys.
  */
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kgw_json.h"
 #include "common/kgw_kafka.h"
 #include "producer/batch.h"
 #include "producer/envelope.h"
 #include "producer/jscan.h"
 #include "producer/restproxy.h"
-#include "producer/sbuf.h"
 
-static void check_json(jscan_t *js, sbuf_t *sb)
+static void check_json(jscan_t *js, kgw_buf_t *sb)
 {
-    if (jscan_parse(js, sb->buf, sb->len) != 0)
+    if (jscan_parse(js, sb->data, sb->len) != 0)
         abort(); /* an answer that is not JSON */
+}
+
+static void check_strict(kgw_buf_t *sb)
+{
+    json_error_t jerr;
+    json_t *j = sb->oom ? NULL : json_loadb(sb->data, sb->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j || !json_is_object(j))
+        abort();
+    json_decref(j);
+}
+
+/* The error bodies with the request's bytes in them, as server.c builds the
+ * 404 for an unknown path (the body stands in for the URL). */
+static void check_error_bodies(const char *url)
+{
+    char msg[160];
+    kgw_buf_t sb;
+    snprintf(msg, sizeof(msg), "not found: %.*s (see GET /health, POST /produce)",
+             (int)kgw_json_utf8_cut(url, strlen(url), 100), url);
+    kgw_buf_init(&sb);
+    envelope_render_error(&sb, msg);
+    check_strict(&sb);
+    kgw_buf_reset(&sb);
+    restproxy_render_error(&sb, 40401, msg);
+    check_strict(&sb);
+    kgw_buf_reset(&sb);
+    kgw_buf_adds(&sb, "{\"error\":");
+    kgw_json_add_str(&sb, msg, strlen(msg), NULL);
+    kgw_buf_adds(&sb, "}");
+    check_strict(&sb);
+    kgw_buf_term(&sb);
 }
 
 static void check_inside(const char *p, size_t n, const char *body, size_t len)
@@ -38,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jscan_t js, check;
     batch_t b;
     parse_error_t pe;
-    sbuf_t sb;
+    kgw_buf_t sb;
     int rc;
 
     if (size < 1 || size > 1 << 20)
@@ -55,8 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&pe, 0, sizeof(pe));
     jscan_init(&js, 0);
     jscan_init(&check, 0);
-    sbuf_init(&sb);
+    kgw_buf_init(&sb);
 
+    check_error_bodies(body);
     int parser = mode % 3;
     if (parser == 0) {
         rc = envelope_parse(&js, body, len, &b, &pe);
@@ -103,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_json(&check, &sb);
 out:
     batch_term(&b);
-    sbuf_term(&sb);
+    kgw_buf_term(&sb);
     jscan_term(&js);
     jscan_term(&check);
     free(body);

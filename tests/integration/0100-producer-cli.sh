@@ -24,8 +24,11 @@ check "--max-body-bytes 0 exits 2" misuse "max-body-bytes" --max-body-bytes 0
 check "--log-level loud exits 2" misuse "--log-level" --log-level loud
 check "-X bad.property=1 exits 2 quoting librdkafka" misuse "bad.property" -X bad.property=1
 check "-X without = exits 2" misuse "expected key=value" -X novalue
+printf '# kgw\nport = abc\n' >"$TMP/p.conf"
+check "a config-file error names file, line and option" misuse "p.conf:2: port: 'abc' is not a whole number" --config "$TMP/p.conf"
 check "--help exits 0 and lists the flags" bash -c "'$P' --help | grep -q -- '--max-inflight'"
 check "--help mentions GO_APP_PORT" bash -c "'$P' --help | grep -q GO_APP_PORT"
+check "--help lists kgw's librdkafka defaults" bash -c "'$P' --help | grep -q 'socket.nagle.disable=true'"
 check "--version exits 0" bash -c "'$P' --version | grep -q 'kgw-producer 0'"
 
 # Kafka unreachable at startup: all brokers down before the producer starts.
@@ -56,6 +59,14 @@ start_bg producer0 "$P" --brokers "$BOOTSTRAP" --listen 127.0.0.1 --port 0
 check "--port 0 prints the bound port" wait_until 10 grep -q "listening address=127.0.0.1 port=[1-9]" "$TMP/producer0.err"
 p0=$(sed -n 's/.*listening address=127.0.0.1 port=\([0-9]*\).*/\1/p' "$TMP/producer0.err")
 check_eq "--port 0 serves on the printed port" 200 "$(http_status "http://127.0.0.1:$p0/health")"
+
+# A busy port is fatal at once: exit 1, nothing of Kafka's after it, the fatal line last.
+busy_rc=0
+timeout 10 "$P" --brokers "$BOOTSTRAP" --listen 127.0.0.1 --port "$p0" 2>"$TMP/busy.err" || busy_rc=$?
+check_eq "a busy port exits 1" 1 "$busy_rc"
+check "a busy port's fatal line is the last line and names the port" \
+    bash -c "tail -1 '$TMP/busy.err' | grep -q 'startup failed error=\"cannot listen on 127.0.0.1 port $p0: Address already in use'"
+check "a busy port starts no readiness check" bash -c "! grep -q 'kafka reachable' '$TMP/busy.err'"
 
 term_wait "$PRODUCER_PID"
 check_eq "exits 0 on SIGTERM" 0 "$EXIT_CODE"

@@ -150,6 +150,31 @@ r=$(post /produce "{\"topic\":\"$T\",\"payload\":\"refused\"}")
 check_eq "injected INVALID_RECORD -> 500" 500 "$(status_of "$r")"
 check "500 names INVALID_RECORD" grep -q '"kafka_error":"INVALID_RECORD"' <<<"$r"
 
+# Bytes >= 0x80 from the request reach JSON error bodies and JSON log lines
+# raw: an invalid byte, and a long multibyte path that the 100-byte echo cuts.
+# Both must stay valid JSON (a strict parser: python's json.loads of the
+# bytes as UTF-8).
+json_ok() { python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$1"; }
+PRODUCER_N=4
+start_producer --log-format json
+raw_url="$URL/$(printf 'a\xffb')"
+check_eq "raw 0xff in the path -> 404" 404 \
+    "$(curl -s --path-as-is -o "$TMP/404ff.json" -w '%{http_code}' "$raw_url")"
+check "404 body with 0xff is JSON" json_ok "$TMP/404ff.json"
+long=$(printf '\xc3\xa9%.0s' {1..80})
+check_eq "long multibyte path -> 404" 404 \
+    "$(curl -s --path-as-is -o "$TMP/404mb.json" -w '%{http_code}' "$URL/$long")"
+check "404 body cut inside the multibyte path is JSON" json_ok "$TMP/404mb.json"
+check "the cut keeps whole characters (no U+FFFD)" \
+    python3 -c 'import json,sys; e=json.loads(open(sys.argv[1],"rb").read().decode())["error"]; sys.exit("\ufffd" in e or "\u00e9"*40 not in e)' "$TMP/404mb.json"
+# The simulator logs the request's webhook-id header.
+curl -s -o /dev/null -H "$(printf 'webhook-id: id-\xff-\xc3')" -H 'Content-Type: application/json' \
+    --data-binary '{}' "$URL/webhook-simulator"
+check "the webhook-id reaches the JSON log" wait_until 10 grep -q 'webhook-simulator received' "$TMP/producer4.err"
+grep 'webhook-simulator received' "$TMP/producer4.err" >"$TMP/simlog.json" || true
+check "that JSON log line parses" json_ok "$TMP/simlog.json"
+URL=$MAIN_URL
+
 check_eq "/health still 200 after all of that" 200 "$(http_status "$MAIN_URL/health")"
 check "first producer still alive" alive "${PIDS[1]}"
 finish

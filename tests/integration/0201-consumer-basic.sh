@@ -25,6 +25,7 @@ check "bad number exits 2 naming -workers" misuse "--workers" -broker b -topic t
 check "bad -ordering exits 2" misuse "--ordering" -broker b -topic t -target-url "$U" -ordering sideways
 check "-on-failure dlq without -dlq-topic exits 2" misuse "dlq-topic" -broker b -topic t -target-url "$U" -on-failure dlq
 check "unknown flag exits 2" misuse "--nope" -broker b -topic t -target-url "$U" --nope 1
+check "-X nonsense=1 exits 2 quoting librdkafka" misuse 'nonsense=1: No such configuration property' -broker b -topic t -target-url "$U" -X nonsense=1
 check "--help lists every flag" bash -c "'$CONSUMER' --help | grep -q -- '--max-messages' && '$CONSUMER' --help | grep -q -- '--dlq-topic'"
 check "--version exits 0" bash -c "'$CONSUMER' --version | grep -q 'kgw-consumer 0'"
 
@@ -38,7 +39,10 @@ produce "$T" 60
 printf 'plain text, not JSON\n' | kcat -P -b "$BOOTSTRAP" -t "$T" -p 0
 printf 'hk\tv\n' | kcat -P -b "$BOOTSTRAP" -t "$T" -p 0 -K $'\t' -H trace=abc -H 'who=me'
 printf 'a\xffb' | kcat -P -b "$BOOTSTRAP" -t "$T" -p 0 -Z
-TOTAL=63
+# Repeated header names (Kafka allows them) and header bytes that are not UTF-8.
+printf 'hd\t1\n' | kcat -P -b "$BOOTSTRAP" -t "$T" -p 0 -K $'\t' -H dup=1 -H other=x -H dup=2 \
+    -H "$(printf 'bad=v\xff')" -H dup=3
+TOTAL=64
 
 start_consumer cons -topic "$T" -group "$G" -workers 4 -max-messages "$TOTAL" -H 'X-Extra: yes' \
     -commit-interval 200
@@ -82,6 +86,24 @@ ok("invalid UTF-8 replaced by U+FFFD and kept in base64",
 ok("null key is null", inv[0]["key"] is None)
 hb = [b for b in bodies.values() if b["key"] == "hk"]
 ok("record headers forwarded", len(hb) == 1 and hb[0]["headers"] == {"trace": "abc", "who": "me"} and hb[0]["value"] == {"raw_message": "v"})
+def strict(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("repeated key in %r" % keys)
+    return dict(pairs)
+hd = [r for r in recs if json.loads(r["body"]).get("key") == "hd"]
+try:
+    d = json.loads(hd[0]["body"], object_pairs_hook=strict) if len(hd) == 1 else None
+except ValueError as e:
+    print("# " + str(e))
+    d = None
+ok("repeated header names: one key, every value in order", d is not None
+   and d["headers"].get("dup") == ["1", "2", "3"] and d["headers"].get("other") == "x")
+import base64
+exact = [(base64.b64decode(x["name"]), base64.b64decode(x["value"])) for x in (d or {}).get("headers_base64", [])]
+ok("header bytes that are not UTF-8: U+FFFD, and every header exact in headers_base64",
+   d is not None and d["headers"].get("bad") == "v\ufffd"
+   and exact == [(b"dup", b"1"), (b"other", b"x"), (b"dup", b"2"), (b"bad", b"v\xff"), (b"dup", b"3")])
 conns = len({r["conn"] for r in recs})
 ok("keep-alive: %d connections for %d requests (workers 4)" % (conns, len(recs)), conns <= 4 + 1)
 PY

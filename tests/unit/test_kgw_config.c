@@ -236,6 +236,61 @@ Test(kgw_config, file_errors_say_file_and_line)
     cr_assert(strstr(errstr, "/nonexistent/kgw.conf"), "%s", errstr);
 }
 
+/* Writes text into a fresh temporary file; path must be a writable template. */
+static void write_conf(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(kgw_config, file_value_errors_name_the_option)
+{
+    char path[] = "/tmp/kgw-config-test-XXXXXX";
+    char want[600];
+    write_conf(path, "port = abc\n");
+    cr_assert_eq(PARSE("--config", path), KGW_CONFIG_ERROR);
+    snprintf(want, sizeof(want), "%s:1: port: 'abc' is not a whole number", path);
+    cr_assert_str_eq(errstr, want);
+    unlink(path);
+}
+
+/* A line longer than the reader's buffer used to be split silently, its tail read as a
+ * second line: here that tail is "port = 7", which would have been applied. */
+Test(kgw_config, file_refuses_overlong_lines_naming_the_line)
+{
+    char path[] = "/tmp/kgw-config-test-XXXXXX";
+    char want[600];
+    size_t pad = 4095 - strlen("brokers = ");
+    char *text = malloc(64 + 2 * 4096);
+    cr_assert(text);
+    /* Line 2 is exactly 4,095 bytes: accepted. Line 3 is 4,096 + 8 bytes: refused. */
+    int n = sprintf(text, "# ok\nbrokers = %0*d\nrate = 1", (int)pad, 0);
+    memset(text + n, ' ', 4096 - strlen("rate = 1"));
+    n += (int)(4096 - strlen("rate = 1"));
+    strcpy(text + n, "port = 7\n");
+    write_conf(path, text);
+    free(text);
+    cr_assert_eq(PARSE("--config", path), KGW_CONFIG_ERROR);
+    snprintf(want, sizeof(want), "%s:3: line is longer than 4095 bytes", path);
+    cr_assert_str_eq(errstr, want);
+    unlink(path);
+
+    char path2[] = "/tmp/kgw-config-test-XXXXXX";
+    text = malloc(64 + 4096);
+    cr_assert(text);
+    sprintf(text, "brokers = %0*d\nport = 7", (int)pad, 0); /* no final newline */
+    write_conf(path2, text);
+    free(text);
+    cr_assert_eq(PARSE("--config", path2), KGW_CONFIG_OK, "%s", errstr);
+    cr_assert_eq(strlen(cfg.brokers), pad);
+    cr_assert_eq(cfg.port, 7);
+    unlink(path2);
+}
+
 Test(kgw_config, env_errors_name_the_variable)
 {
     setenv("KGW_PORT", "nope", 1);

@@ -99,3 +99,60 @@ Test(kgw_log, levels_filter_and_lines_arrive_whole)
     cr_assert_not_null(strstr(buf, "ERROR t: shown n=3\n"));
     kgw_log_set_level(KGW_LOG_INFO);
 }
+
+/* Strict oracle: jansson with duplicate keys refused; the line must be one
+ * JSON object followed by exactly one newline. */
+static json_t *load_line(const char *buf, size_t n)
+{
+    json_error_t jerr;
+    cr_assert(n > 0 && buf[n - 1] == '\n' && memchr(buf, '\n', n) == buf + n - 1,
+              "not one line: %s", buf);
+    json_t *j = json_loadb(buf, n - 1, JSON_REJECT_DUPLICATES, &jerr);
+    cr_assert_not_null(j, "not JSON (%s): %s", jerr.text, buf);
+    return j;
+}
+
+Test(kgw_log, json_lines_stay_valid_with_non_utf8_bytes)
+{
+    /* Request URLs reach log lines as raw bytes: an invalid byte, a
+     * sequence split by a %.Ns limit, a lone continuation, an overlong. */
+    static const char *msgs[] = {
+        "not found path=/\xff\xfe",
+        "not found path=/caf\xc3",
+        "x\x80y url=\xe2\x82 tail=\xf0\x9f\x98",
+        "overlong=\xc0\xaf surrogate=\xed\xa0\x80 ok=caf\xc3\xa9",
+    };
+    for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+        char buf[512];
+        size_t n =
+            kgw_log_format_line(buf, sizeof(buf), KGW_LOG_JSON, KGW_LOG_WARN, "p", TS, msgs[i]);
+        json_decref(load_line(buf, n));
+    }
+    char buf[512];
+    size_t n = kgw_log_format_line(buf, sizeof(buf), KGW_LOG_JSON, KGW_LOG_WARN, "p", TS,
+                                   "m ok=caf\xc3\xa9 bad=a\xff");
+    json_t *j = load_line(buf, n);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "ok")), "caf\xc3\xa9");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "bad")), "a\xef\xbf\xbd");
+    json_decref(j);
+}
+
+Test(kgw_log, truncated_json_lines_parse_at_every_size)
+{
+    /* Every cut of a long line (multibyte text, escapes, many fields) must
+     * still be one JSON object: no string left open, no escape or code
+     * point split. */
+    char msg[600];
+    size_t m = 0;
+    while (m < sizeof(msg) - 40)
+        m += (size_t)snprintf(msg + m, sizeof(msg) - m, "k%zu=\"\xc3\xa9\\\x01\xe2\x82\xac\" ", m);
+    msg[m] = '\0';
+    for (size_t size = 96; size < 700; size++) {
+        char buf[700];
+        size_t n = kgw_log_format_line(buf, size, KGW_LOG_JSON, KGW_LOG_INFO, "p", TS, msg);
+        cr_assert(n < size);
+        json_t *j = load_line(buf, n);
+        cr_assert_str_eq(json_string_value(json_object_get(j, "level")), "info");
+        json_decref(j);
+    }
+}

@@ -132,40 +132,40 @@ Test(envelope, malformed_json_names_the_position)
 Test(envelope, render_single_success_and_failure)
 {
     setup();
-    sbuf_t sb;
+    kgw_buf_t sb;
     cr_assert_eq(parse("{\"topic\":\"t\",\"payload\":1}"), 0);
     b.records[0].out_partition = 3;
     b.records[0].out_offset = 42;
-    sbuf_init(&sb);
+    kgw_buf_init(&sb);
     cr_expect_eq(envelope_render(&b, &sb), 200);
-    cr_expect_str_eq(sb.buf, "{\"success\":true,\"topic\":\"t\",\"partition\":3,\"offset\":42,"
-                             "\"message\":\"delivered\"}");
-    sbuf_term(&sb);
+    cr_expect_str_eq(sb.data, "{\"success\":true,\"topic\":\"t\",\"partition\":3,\"offset\":42,"
+                              "\"message\":\"delivered\"}");
+    kgw_buf_term(&sb);
     b.records[0].err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
     cr_expect_eq(envelope_render(&b, &sb), 504);
-    cr_expect(strstr(sb.buf, "\"kafka_error\":\"_MSG_TIMED_OUT\"") != NULL, "%s", sb.buf);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data, "\"kafka_error\":\"_MSG_TIMED_OUT\"") != NULL, "%s", sb.data);
+    kgw_buf_term(&sb);
     teardown();
 }
 
 Test(envelope, render_batch_statuses)
 {
     setup();
-    sbuf_t sb;
+    kgw_buf_t sb;
     cr_assert_eq(parse("{\"topic\":\"t\",\"messages\":[{\"payload\":1},{\"payload\":2}]}"), 0);
     b.records[0].out_partition = 0;
     b.records[0].out_offset = 7;
     b.records[1].err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
-    sbuf_init(&sb);
+    kgw_buf_init(&sb);
     cr_expect_eq(envelope_render(&b, &sb), 207, "some failed: 207");
-    cr_expect(strstr(sb.buf, "{\"partition\":0,\"offset\":7},{\"error\":") != NULL, "%s", sb.buf);
-    cr_expect(strstr(sb.buf, "\"success\":false") != NULL);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data, "{\"partition\":0,\"offset\":7},{\"error\":") != NULL, "%s", sb.data);
+    cr_expect(strstr(sb.data, "\"success\":false") != NULL);
+    kgw_buf_term(&sb);
     b.records[0].err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
     cr_expect_eq(envelope_render(&b, &sb), 504, "all failed: the first failure's status");
-    sbuf_term(&sb);
+    kgw_buf_term(&sb);
     b.records[0].err = b.records[1].err = 0;
     cr_expect_eq(envelope_render(&b, &sb), 200);
-    sbuf_term(&sb);
+    kgw_buf_term(&sb);
     teardown();
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests for producer's small modules: errmap, sbuf, simulator, config.
+ * Unit tests for producer's small modules: errmap, kgw_buf, simulator, config.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -7,9 +7,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/kgw_kafka.h"
 #include "producer/config.h"
 #include "producer/errmap.h"
-#include "producer/sbuf.h"
+#include "common/kgw_json.h"
+#include "producer/produce.h"
 #include "producer/simulator.h"
 
 Test(errmap, statuses_and_rest_codes)
@@ -39,20 +41,20 @@ Test(errmap, statuses_and_rest_codes)
     }
 }
 
-Test(sbuf, json_escaping_and_growth)
+Test(kgw_buf, producer_escaping_and_growth)
 {
-    sbuf_t sb;
-    sbuf_init(&sb);
-    sbuf_add_json_str(&sb, "a\"b\\c\n\x01", 7);
-    cr_expect_str_eq(sb.buf, "\"a\\\"b\\\\c\\n\\u0001\"");
+    kgw_buf_t sb;
+    kgw_buf_init(&sb);
+    kgw_json_add_str(&sb, "a\"b\\c\n\x01", 7, NULL);
+    cr_expect_str_eq(sb.data, "\"a\\\"b\\\\c\\n\\u0001\"");
     for (int i = 0; i < 1000; i++)
-        sbuf_addf(&sb, "%d,", i);
+        kgw_buf_addf(&sb, "%d,", i);
     cr_expect_eq(sb.oom, 0);
-    cr_expect(strstr(sb.buf, "999,") != NULL);
+    cr_expect(strstr(sb.data, "999,") != NULL);
     size_t len;
-    char *s = sbuf_steal(&sb, &len);
+    char *s = kgw_buf_steal(&sb, &len);
     cr_expect_eq(strlen(s), len);
-    cr_expect_null(sb.buf);
+    cr_expect_null(sb.data);
     free(s);
 }
 
@@ -169,4 +171,39 @@ Test(config, defaults_aliases_and_misuse)
     cr_expect_eq(load(&cfg, err, sizeof(err), argv4), KGW_CONFIG_OK, "%s", err);
     cr_expect_eq(cfg.xprops.count, 2);
     producer_config_free(&cfg);
+}
+
+/* --help's librdkafka defaults come from the tables the code applies: every pair is listed,
+ * and a conf built the way producer_new() builds one holds each listed value. */
+Test(config, help_lists_the_librdkafka_defaults_applied)
+{
+    static const char *const *const tables[] = {kgw_kafka_defaults, producer_kafka_defaults};
+    char *buf = NULL;
+    size_t len = 0;
+    char err[256];
+    FILE *out = open_memstream(&buf, &len);
+    producer_config_usage(out);
+    fclose(out);
+    rd_kafka_conf_t *conf =
+        kgw_kafka_conf_new(NULL, producer_kafka_defaults, NULL, err, sizeof(err));
+    cr_assert(conf, "%s", err);
+    cr_assert(strstr(buf, "socket.nagle.disable=true"), "%s", buf);
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t i = 0; tables[t][i]; i += 2) {
+            char want[256], got[256], norm[256];
+            size_t got_size = sizeof(got), norm_size = sizeof(norm);
+            snprintf(want, sizeof(want), "%s=%s", tables[t][i], tables[t][i + 1]);
+            cr_assert(strstr(buf, want), "--help lacks %s:\n%s", want, buf);
+            /* librdkafka stores some values in its own spelling (acks=all reads back -1). */
+            rd_kafka_conf_t *one = rd_kafka_conf_new();
+            cr_assert_eq(rd_kafka_conf_set(one, tables[t][i], tables[t][i + 1], err, sizeof(err)),
+                         RD_KAFKA_CONF_OK, "%s", err);
+            cr_assert_eq(rd_kafka_conf_get(one, tables[t][i], norm, &norm_size), RD_KAFKA_CONF_OK);
+            cr_assert_eq(rd_kafka_conf_get(conf, tables[t][i], got, &got_size), RD_KAFKA_CONF_OK);
+            cr_assert_str_eq(got, norm, "%s", tables[t][i]);
+            rd_kafka_conf_destroy(one);
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    free(buf);
 }

@@ -149,32 +149,33 @@ Test(restproxy, rejects_bad_requests)
 Test(restproxy, render)
 {
     setup();
-    sbuf_t sb;
+    kgw_buf_t sb;
     cr_assert_eq(parse(RESTPROXY_JSON, -1, "{\"records\":[{\"value\":1},{\"value\":2}]}"), 0);
     b.records[0].out_partition = 2;
     b.records[0].out_offset = 10;
     b.records[1].err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
-    sbuf_init(&sb);
+    kgw_buf_init(&sb);
     cr_expect_eq(restproxy_render(&b, &sb), 200);
-    cr_expect(strstr(sb.buf, "{\"key_schema_id\":null,\"value_schema_id\":null,\"offsets\":[{"
-                             "\"partition\":2,\"offset\":10,\"error_code\":null,\"error\":null},"
-                             "{\"partition\":null,\"offset\":null,\"error_code\":50003,") == sb.buf,
-              "%s", sb.buf);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data,
+                     "{\"key_schema_id\":null,\"value_schema_id\":null,\"offsets\":[{"
+                     "\"partition\":2,\"offset\":10,\"error_code\":null,\"error\":null},"
+                     "{\"partition\":null,\"offset\":null,\"error_code\":50003,") == sb.data,
+              "%s", sb.data);
+    kgw_buf_term(&sb);
     b.records[0].err = b.records[1].err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     cr_expect_eq(restproxy_render(&b, &sb), 404);
-    cr_expect(strstr(sb.buf, "\"error_code\":40401") != NULL, "%s", sb.buf);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data, "\"error_code\":40401") != NULL, "%s", sb.data);
+    kgw_buf_term(&sb);
     b.records[0].err = b.records[1].err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
     cr_expect_eq(restproxy_render(&b, &sb), 404);
-    cr_expect(strstr(sb.buf, "\"error_code\":40402") != NULL, "%s", sb.buf);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data, "\"error_code\":40402") != NULL, "%s", sb.data);
+    kgw_buf_term(&sb);
     /* Delivered without an offset (librdkafka's duplicate-sequence case). */
     b.records[0].err = b.records[1].err = 0;
     b.records[0].out_offset = RD_KAFKA_OFFSET_INVALID;
     cr_expect_eq(restproxy_render(&b, &sb), 200);
-    cr_expect(strstr(sb.buf, "{\"partition\":2,\"offset\":null,\"error_code\":null,") != NULL, "%s",
-              sb.buf);
-    sbuf_term(&sb);
+    cr_expect(strstr(sb.data, "{\"partition\":2,\"offset\":null,\"error_code\":null,") != NULL,
+              "%s", sb.data);
+    kgw_buf_term(&sb);
     teardown();
 }
