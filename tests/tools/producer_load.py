@@ -12,6 +12,8 @@ format tests/lib/load.sh uses. Prints "connections=<opened> requests=<N>" at
 the end: a connection is only reopened after the server closed it. RATE (requests
 per second, all connections together) paces the starts, so a load can span a
 slow fault such as a rolling restart; default: as fast as answers come.
+Creating the file OUTDIR/stop ends the run early: no new request starts, the
+ones under way finish.
 """
 import http.client
 import itertools
@@ -27,6 +29,7 @@ def main():
     n, conns, timeout = int(n), int(conns), float(timeout)
     rate = float(sys.argv[7]) if len(sys.argv) > 7 else 0.0
     t0 = time.monotonic()
+    stop = os.path.join(outdir, "stop")
     host, port = url.split("//", 1)[1].split(":")
     port = int(port.rstrip("/"))
     os.makedirs(os.path.join(outdir, "resp"), exist_ok=True)
@@ -40,7 +43,7 @@ def main():
         while True:
             with lock:
                 seq = next(seqs)
-            if seq >= n:
+            if seq >= n or os.path.exists(stop):
                 break
             if rate > 0:
                 delay = t0 + seq / rate - time.monotonic()
