@@ -79,7 +79,8 @@ run_scripts() {
     done
 }
 
-# Fault scripts add rows (what, records, lost, duplicates, peak RSS) here;
+# Fault scripts add rows (what, records, lost, duplicates, peak RSS, and an
+# optional note such as answered counts) here;
 # the table is printed after the faults suite.
 KGW_FAULT_TABLE=$(mktemp)
 export KGW_FAULT_TABLE
@@ -88,9 +89,9 @@ trap 'rm -f "$KGW_FAULT_TABLE"' EXIT
 print_fault_table() {
     [ -s "$KGW_FAULT_TABLE" ] || return 0
     echo "== fault suite results"
-    printf '%-58s %8s %5s %10s %12s\n' "fault" "records" "lost" "duplicates" "peak RSS MiB"
-    while IFS=$'\t' read -r what records lost dups rss; do
-        printf '%-58s %8s %5s %10s %12s\n' "$what" "$records" "$lost" "$dups" "$((rss / 1024))"
+    printf '%-58s %8s %5s %10s %12s  %s\n' "fault" "records" "lost" "duplicates" "peak RSS MiB" "answered"
+    while IFS=$'\t' read -r what records lost dups rss answered; do
+        printf '%-58s %8s %5s %10s %12s  %s\n' "$what" "$records" "$lost" "$dups" "$((rss / 1024))" "$answered"
     done <"$KGW_FAULT_TABLE"
 }
 

@@ -16,6 +16,8 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kgw-test.XXXXXX")
 PIDS=()
+# Functions run first by the EXIT trap (e.g. restarting a stopped broker).
+CLEANUP_HOOKS=()
 FAILS=0
 # A unique suffix for topics and groups, so reruns never see old data.
 RUN_ID="$$-$RANDOM"
@@ -56,8 +58,11 @@ stop_pid() {
 }
 
 cleanup() {
-    local rc=$? pid
+    local rc=$? pid hook
     local i
+    for hook in "${CLEANUP_HOOKS[@]+"${CLEANUP_HOOKS[@]}"}"; do
+        "$hook" || true
+    done
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         pid=${PIDS[$i]}
         stop_pid "$pid"

@@ -13,8 +13,9 @@
 #   produce_verify NAME N TOPIC   prints produce_check.py's JSON for the run
 #   json_field JSON KEY      one field of a flat JSON object
 #   rss_kb PID               peak resident memory (VmHWM) in KiB
-#   fault_row WHAT RECORDS LOST DUPLICATES MAX_RSS_KB
-#       adds a row to the fault suite's table ($KGW_FAULT_TABLE)
+#   fault_row WHAT RECORDS LOST DUPLICATES MAX_RSS_KB [ANSWERED]
+#       adds a row to the fault suite's table ($KGW_FAULT_TABLE); ANSWERED is a
+#       free-text note (answered counts, statuses, timings)
 
 produce_load() {
     local name=$1 url=$2 topic=$3 n=$4 parallel=$5 max_time=${6:-40} i
@@ -64,5 +65,5 @@ rss_kb() {
 
 fault_row() {
     [ -n "${KGW_FAULT_TABLE:-}" ] || return 0
-    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$KGW_FAULT_TABLE"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$KGW_FAULT_TABLE"
 }

@@ -8,9 +8,10 @@
 #   body_of / status_of "<status> <body>"
 #   jget JSON EXPR             evaluates a Python expression on parsed JSON `j`
 #   term_wait PID              SIGTERM and wait; sets EXIT_CODE
-#   keepalive_load NAME URL TOPIC N CONNS [TIMEOUT]
+#   keepalive_load NAME URL TOPIC N CONNS [TIMEOUT] [RATE]
 #                              N /produce requests ({"seq": i}) over CONNS
-#                              keep-alive connections, in the background
+#                              keep-alive connections, in the background, at
+#                              most RATE requests/s if given
 #                              (tests/tools/producer_load.py); same output
 #                              files as load.sh's produce_load, so load_done,
 #                              answered_ge and produce_verify work on it
@@ -52,10 +53,10 @@ term_wait() {
 }
 
 keepalive_load() {
-    local name=$1 url=$2 topic=$3 n=$4 conns=$5 timeout=${6:-40}
+    local name=$1 url=$2 topic=$3 n=$4 conns=$5 timeout=${6:-40} rate=${7:-0}
     mkdir -p "$TMP/$name/resp"
     python3 "$ROOT/tests/tools/producer_load.py" "$url" "$topic" "$n" "$conns" "$timeout" \
-        "$TMP/$name" >"$TMP/$name/load.out" 2>&1 &
+        "$TMP/$name" "$rate" >"$TMP/$name/load.out" 2>&1 &
     LOAD_PID=$!
     PIDS+=("$LOAD_PID")
 }
