@@ -28,6 +28,10 @@ set -a
 set +a
 "$ROOT/bin/kafka-cluster.sh" status --dir "$DIR" | sed 's/^/# /'
 
+# The rolling-restart fault restarts 3 JVMs one after another (~1-1.5 min each on 2
+# cores): it needs more than the default 300 s per script.
+export KGW_TEST_TIMEOUT=${KGW_TEST_TIMEOUT:-600}
+
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(integration faults e2e)
 "$ROOT/tests/run.sh" "${suites[@]}"
