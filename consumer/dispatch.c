@@ -251,8 +251,8 @@ static void revoke_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     dispatch_t *d = opaque;
     d->commit_hold_until_ms = 0;
-    d->rejoin_pending = parts->cnt > 0 && source_cooperative(d->src) &&
-                        !source_assignment_lost(d->src);
+    d->rejoin_pending =
+        parts->cnt > 0 && source_cooperative(d->src) && !source_assignment_lost(d->src);
     /* The group has just settled: the moment a commit is surely taken. All
      * partitions, not only those leaving: the kept ones' progress is lost
      * too if this member stops during the next rebalance. */
