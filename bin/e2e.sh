@@ -13,8 +13,9 @@
 #
 # Default target: a kgw-devcluster started by the script. --brokers LIST uses
 # an existing cluster instead (e.g. the docker-compose one on
-# localhost:9092,localhost:9093,localhost:9094); the topic is then created by
-# the broker's auto-creation, or pass --topic for one that exists.
+# localhost:9092,localhost:9093,localhost:9094, or bin/kafka-cluster.sh's);
+# the script then creates its topic (P partitions) and dead-letter topic with
+# the Admin API, or pass --topic for one that exists.
 # --sabotage breaks delivery on purpose (the receiver rejects a share of records
 # permanently with 400 and the consumers skip them): the run must then FAIL.
 set -euo pipefail
@@ -53,13 +54,13 @@ while [ $# -gt 0 ]; do
     --sabotage) SABOTAGE=1; shift ;;
     --keep) KEEP=1; shift ;;
     -h | --help)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
-for bin in kgw-producer kgw-consumer kgw-devcluster tests/kafka-offsets; do
+for bin in kgw-producer kgw-consumer kgw-devcluster tests/kafka-offsets tests/kafka-admin; do
     [ -x "$BUILD/$bin" ] || die "$BUILD/$bin is not built (run make)"
 done
 # The test tools are not part of `make`'s packages (bin/deps.sh's test group has them).
@@ -69,6 +70,8 @@ for cmd in kcat python3 curl; do
 done
 
 RUN_ID="$(date +%s)-$$"
+CREATE_TOPIC=
+[ -n "$TOPIC" ] || CREATE_TOPIC=1
 TOPIC=${TOPIC:-e2e-$RUN_ID}
 GROUP=e2e-$RUN_ID
 DLQ=$TOPIC-dlq
@@ -117,6 +120,11 @@ if [ -z "$BROKERS" ]; then
     say "kgw-devcluster at $BROKERS"
 else
     say "using the cluster at $BROKERS"
+    # Brokers may not auto-create topics (Apache Kafka's test cluster does not).
+    if [ -n "$CREATE_TOPIC" ]; then
+        "$BUILD/tests/kafka-admin" -b "$BROKERS" create "$TOPIC:$PARTITIONS" "$DLQ:1" ||
+            die "could not create $TOPIC and $DLQ"
+    fi
 fi
 
 # 2. Producer

@@ -89,6 +89,7 @@ struct dispatch {
     part_t *last_part; /* lookup cache */
     orphan_t *orphans;
     uint64_t commit_hold_until_ms; /* periodic commits wait while the group rebalances */
+    int rejoin_pending;            /* a cooperative revoke: a second round follows */
     size_t hw;                     /* per-partition pause threshold */
     delivery_t *slots;
     delivery_t *free_slots;
@@ -192,8 +193,15 @@ static void orphan_add(dispatch_t *d, const char *topic, int32_t partition, int6
 static void assign_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     dispatch_t *d = opaque;
-    /* A rebalance completed: the group takes commits again. */
-    d->commit_hold_until_ms = 0;
+    /* A rebalance completed: the group takes commits again. Unless this
+     * member revoked partitions in a cooperative rebalance: it rejoins right
+     * after this callback, and a commit sent while that JoinGroup is pending
+     * is answered ILLEGAL_GENERATION, which librdkafka before 2.10 takes as
+     * the assignment lost (#4059; seen on Apache Kafka 4.4: 150-290 records
+     * redelivered per join). Progress is committed below, and periodic
+     * commits wait for the second round's assignment. */
+    d->commit_hold_until_ms = d->rejoin_pending ? uv_now(d->loop) + COMMIT_HOLD_MS : 0;
+    d->rejoin_pending = 0;
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         if (part_find(d, tp->topic, tp->partition))
@@ -243,6 +251,8 @@ static void revoke_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     dispatch_t *d = opaque;
     d->commit_hold_until_ms = 0;
+    d->rejoin_pending =
+        parts->cnt > 0 && source_cooperative(d->src) && !source_assignment_lost(d->src);
     /* The group has just settled: the moment a commit is surely taken. All
      * partitions, not only those leaving: the kept ones' progress is lost
      * too if this member stops during the next rebalance. */

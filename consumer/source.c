@@ -400,6 +400,11 @@ int source_assignment_lost(source_t *src)
     return rd_kafka_assignment_lost(src->rk);
 }
 
+int source_cooperative(source_t *src)
+{
+    return !strcmp(rd_kafka_rebalance_protocol(src->rk), "COOPERATIVE");
+}
+
 void source_wait(source_t *src, int timeout_ms)
 {
     rd_kafka_message_t *rkm = rd_kafka_consumer_poll(src->rk, timeout_ms);

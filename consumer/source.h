@@ -64,6 +64,10 @@ rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t
  * fenced): committing then is refused. */
 int source_assignment_lost(source_t *src);
 
+/* True when the group uses the cooperative (incremental) rebalance protocol:
+ * a member that revoked partitions then rejoins for a second round. */
+int source_cooperative(source_t *src);
+
 /* Serves the consumer queue once, blocking up to timeout_ms: rebalance and
  * commit callbacks run, a record goes to message_cb. For shutdown, when the
  * loop no longer watches the queue. */

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole pipeline on the embedded cluster: bin/e2e.sh with 1000 messages,
+# The whole pipeline: bin/e2e.sh with 1000 messages,
 # 3 consumers in one group and a receiver failing 20% of requests with 503.
 # shellcheck source=tests/lib/helpers.sh
 source "$(dirname "$0")/../lib/helpers.sh"
+# On real Kafka (make test-kafka) bin/e2e.sh runs against the test cluster.
+E2E_ARGS=()
+real_kafka && E2E_ARGS=(--brokers "$KGW_TEST_BROKERS")
 
 rc=0
-"$ROOT/bin/e2e.sh" --messages 1000 --consumers 3 --fail-rate 0.2 >"$TMP/e2e.out" 2>&1 || rc=$?
+"$ROOT/bin/e2e.sh" "${E2E_ARGS[@]+"${E2E_ARGS[@]}"}" --messages 1000 --consumers 3 --fail-rate 0.2 >"$TMP/e2e.out" 2>&1 || rc=$?
 sed 's/^/# /' "$TMP/e2e.out"
 check_eq "bin/e2e.sh passes (no loss, order held, offsets committed)" 0 "$rc"
 check "summary table printed" grep -q '| delivered ' "$TMP/e2e.out"

@@ -2,6 +2,10 @@
 # kgw-producer's command line: misuse exits 2 with one line naming the flag;
 # --help/--version; environment aliases; startup with Kafka unreachable keeps
 # serving /health, reports not-ready on /ready and connects when Kafka returns.
+# Kafka unreachable: on kgw-devcluster all brokers are taken down; on real
+# Kafka the producer's bootstrap address is a closed port, and Kafka
+# "returns" when a TCP forwarder to the cluster starts listening there (the
+# brokers it then learns from metadata are the real ones).
 # shellcheck source=tests/lib/helpers.sh
 source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/producer.sh
@@ -33,11 +37,17 @@ check "--version exits 0" bash -c "'$P' --version | grep -q 'kgw-producer 0'"
 
 # Kafka unreachable at startup: all brokers down before the producer starts.
 start_devcluster --brokers 3 --topic "cli-$RUN_ID:2"
-for b in 1 2 3; do dc_cmd broker down "$b" >/dev/null; done
+if real_kafka; then
+    FWD_PORT=$(free_port)
+    KAFKA_AT=127.0.0.1:$FWD_PORT
+else
+    for b in 1 2 3; do dc_cmd broker down "$b" >/dev/null; done
+    KAFKA_AT=$BOOTSTRAP
+fi
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
 # The environment aliases of the Go gateway: BROKER and GO_APP_PORT.
-BROKER=$BOOTSTRAP GO_APP_PORT=$PORT start_bg producer "$P" --listen 127.0.0.1
+BROKER=$KAFKA_AT GO_APP_PORT=$PORT start_bg producer "$P" --listen 127.0.0.1
 PRODUCER_PID=$LAST_PID
 check "starts with Kafka down (BROKER, GO_APP_PORT from the environment)" \
     wait_until 20 curl -sf -o /dev/null "$URL/health"
@@ -49,7 +59,31 @@ check "/ready 503 carries Retry-After" bash -c "curl -s -D - -o /dev/null '$URL/
 check "the startup line names the port" grep -q "listening address=127.0.0.1 port=$PORT" "$TMP/producer.err"
 check "process still alive" alive "$PRODUCER_PID"
 
-for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
+if real_kafka; then
+    start_bg forwarder python3 - "$FWD_PORT" "${BOOTSTRAP%%,*}" <<'PY'
+import socket, sys, threading
+host, port = sys.argv[2].rsplit(":", 1)
+srv = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+def pipe(a, b):
+    try:
+        while (d := a.recv(65536)):
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection((host, int(port)))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+PY
+else
+    for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
+fi
 check "/ready turns 200 when Kafka comes back" wait_until 30 status_is "$URL/ready" 200
 r=$(post /produce "{\"topic\":\"cli-$RUN_ID\",\"payload\":{\"after\":\"recovery\"}}")
 check_eq "produce works after Kafka came back" 200 "$(status_of "$r")"

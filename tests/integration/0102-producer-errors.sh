@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # Every error kgw-producer promises: status, JSON body with "error", headers
 # (Allow, Retry-After), and a server that still answers /health afterwards.
+# Kafka-side faults on each tier: an unknown topic is a topic the mock is told
+# to report unknown (it would auto-create a missing one) and, on real Kafka
+# (auto-create off), one that does not exist; requests kept in flight come
+# from broker RTT on the mock and from linger.ms on real Kafka; a delivery
+# timeout comes from all brokers down on the mock and from SIGSTOPping the
+# partition's leader on real Kafka; the refused record is an injected
+# INVALID_RECORD on the mock and a keyless record on a compacted topic on real
+# Kafka, which the broker refuses with that same error.
 # shellcheck source=tests/lib/helpers.sh
 source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/producer.sh
 source "$ROOT/tests/lib/producer.sh"
 
 T="err-$RUN_ID"
-start_devcluster --brokers 3 --topic "$T:2" --topic "gone-$RUN_ID:1"
-# A topic the cluster reports as unknown (the mock would auto-create a
-# missing one, so an existing topic is made to answer UNKNOWN_TOPIC_OR_PART).
-check "devcluster: topic error set" dc_cmd topic error "gone-$RUN_ID" UNKNOWN_TOPIC_OR_PART
+if real_kafka; then
+    start_devcluster --topic "$T:2"
+else
+    start_devcluster --brokers 3 --topic "$T:2" --topic "gone-$RUN_ID:1" --topic "gone2-$RUN_ID:1"
+    # Topics the cluster reports as unknown (the mock would auto-create a
+    # missing one, so existing topics are made to answer UNKNOWN_TOPIC_OR_PART).
+    check "devcluster: topic error set" dc_cmd topic error "gone-$RUN_ID" UNKNOWN_TOPIC_OR_PART
+    check "devcluster: topic error set" dc_cmd topic error "gone2-$RUN_ID" UNKNOWN_TOPIC_OR_PART
+fi
 start_producer --max-body-bytes 65536
+MAIN_PID=$PRODUCER_PID
 
 # expect DESC STATUS PATH BODY [CTYPE]: status matches and the body has "error".
 expect() {
@@ -68,12 +82,23 @@ r=$(head -c 70000 /dev/zero | tr '\0' ' ' | curl -s -w ' %{http_code}' -H 'Conte
     -H 'Transfer-Encoding: chunked' --data-binary @- "$URL/produce")
 check "413 for a chunked body over the limit" grep -q '"error".* 413$' <<<"$r"
 
-# Unknown topic when the cluster does not auto-create it -> 404.
+# Unknown topic when the cluster does not auto-create it -> 404. librdkafka
+# waits topic.metadata.propagation.max.ms (kgw: 2 s) before it calls a topic
+# missing, so the answer takes about that long (each API gets a topic of its
+# own, so both are timed cold).
+t0=$(date +%s%N)
 r=$(post /produce "{\"topic\":\"gone-$RUN_ID\",\"payload\":1}")
+ms=$((($(date +%s%N) - t0) / 1000000))
+note "unknown topic: /produce answered $(status_of "$r") in $ms ms"
 check_eq "unknown topic -> 404" 404 "$(status_of "$r")"
 check "unknown topic names the Kafka error" grep -q 'UNKNOWN_TOPIC' <<<"$r"
-r=$(post "/topics/gone-$RUN_ID" '{"records":[{"value":1}]}' application/vnd.kafka.json.v2+json)
+check "unknown topic answered within 5 s ($ms ms)" test "$ms" -lt 5000
+t0=$(date +%s%N)
+r=$(post "/topics/gone2-$RUN_ID" '{"records":[{"value":1}]}' application/vnd.kafka.json.v2+json)
+ms=$((($(date +%s%N) - t0) / 1000000))
+note "unknown topic: REST Proxy route answered $(status_of "$r") in $ms ms"
 check_eq "restproxy unknown topic -> 404" 404 "$(status_of "$r")"
+check "restproxy unknown topic answered within 5 s ($ms ms)" test "$ms" -lt 5000
 check_eq "restproxy unknown topic -> 40401" 40401 "$(jget "$(body_of "$r")" 'j.get("error_code")')"
 
 # REST Proxy errors.
@@ -113,8 +138,12 @@ kill "$STALL_PID" 2>/dev/null || true
 # In-flight limit -> 503 with Retry-After. Slow brokers keep one request in flight.
 PRODUCER_N=2
 MAIN_URL=$URL
-start_producer --max-inflight 1
-for b in 1 2 3; do dc_cmd broker rtt "$b" 1500 >/dev/null; done
+if real_kafka; then
+    start_producer --max-inflight 1 -X linger.ms=1500
+else
+    start_producer --max-inflight 1
+    for b in 1 2 3; do dc_cmd broker rtt "$b" 1500 >/dev/null; done
+fi
 curl -s -o "$TMP/slow.json" -H 'Content-Type: application/json' \
     --data-binary "{\"topic\":\"$T\",\"payload\":\"slow\"}" "$URL/produce" &
 SLOW_PID=$!
@@ -126,27 +155,49 @@ check "503 carries Retry-After" grep -qi '^Retry-After: 1' <<<"$hdrs"
 check "503 body has error" grep -q '"error"' "$TMP/503.json"
 wait "$SLOW_PID" || true
 check "the slow request is answered 200" grep -q '"success":true' "$TMP/slow.json"
-for b in 1 2 3; do dc_cmd broker rtt "$b" 0 >/dev/null; done
+real_kafka || for b in 1 2 3; do dc_cmd broker rtt "$b" 0 >/dev/null; done
 
 # Delivery failure after librdkafka's retries -> 504 naming the Kafka error.
+# The records go to partition 0, whose leader stops answering.
 PRODUCER_N=3
 start_producer -X message.timeout.ms=1500
-for b in 1 2 3; do dc_cmd broker down "$b" >/dev/null; done
-r=$(post /produce "{\"topic\":\"$T\",\"payload\":\"doomed\"}")
+r=$(post /produce "{\"topic\":\"$T\",\"partition\":0,\"payload\":\"warm-up\"}")
+check_eq "warm-up before the outage" 200 "$(status_of "$r")"
+if real_kafka; then
+    LEADER=$(leader_of "$T" 0)
+    note "SIGSTOP node $LEADER, the leader of $T/0"
+    kafka_pause "$LEADER"
+else
+    for b in 1 2 3; do dc_cmd broker down "$b" >/dev/null; done
+fi
+r=$(post /produce "{\"topic\":\"$T\",\"partition\":0,\"payload\":\"doomed\"}")
 check_eq "delivery timeout -> 504" 504 "$(status_of "$r")"
 check "504 names _MSG_TIMED_OUT" grep -q '"kafka_error":"_MSG_TIMED_OUT"' <<<"$r"
-r=$(post /produce "{\"topic\":\"$T\",\"messages\":[{\"payload\":1},{\"payload\":2}]}")
+r=$(post /produce "{\"topic\":\"$T\",\"messages\":[{\"payload\":1,\"partition\":0},{\"payload\":2,\"partition\":0}]}")
 check_eq "batch whose records all failed -> 504" 504 "$(status_of "$r")"
 check "batch failure marks each record" bash -c "[ \"\$(grep -o '_MSG_TIMED_OUT' <<<'$r' | wc -l)\" = 2 ]"
 m=$(curl -s "$URL/metrics")
 check "metrics count produce errors by name" grep -q 'kgw_producer_produce_errors_total{error="_MSG_TIMED_OUT"} 3' <<<"$m"
-for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
+if real_kafka; then
+    kafka_resume "$LEADER"
+else
+    for b in 1 2 3; do dc_cmd broker up "$b" >/dev/null; done
+fi
 
 # A record Kafka refuses (non-retriable INVALID_RECORD) is a delivery failure:
 # 500 naming the error, never 400 (that is for request validation).
 URL=$MAIN_URL
-check "devcluster: inject INVALID_RECORD" dc_cmd errors push Produce 1 INVALID_RECORD
-r=$(post /produce "{\"topic\":\"$T\",\"payload\":\"refused\"}")
+if real_kafka; then
+    # A compacted topic refuses a record without a key.
+    REFUSE=compact-$RUN_ID
+    kafka_node_cmd tool org.apache.kafka.tools.TopicCommand --bootstrap-server "${BOOTSTRAP%%,*}" \
+        --create --topic "$REFUSE" --partitions 1 --config cleanup.policy=compact >/dev/null
+    check "compacted topic created" wait_until 20 bash -c "kcat -L -b '$BOOTSTRAP' -t '$REFUSE' | grep -q 'partition 0, leader [1-9]'"
+else
+    REFUSE=$T
+    check "devcluster: inject INVALID_RECORD" dc_cmd errors push Produce 1 INVALID_RECORD
+fi
+r=$(post /produce "{\"topic\":\"$REFUSE\",\"payload\":\"refused\"}")
 check_eq "injected INVALID_RECORD -> 500" 500 "$(status_of "$r")"
 check "500 names INVALID_RECORD" grep -q '"kafka_error":"INVALID_RECORD"' <<<"$r"
 
@@ -176,5 +227,5 @@ check "that JSON log line parses" json_ok "$TMP/simlog.json"
 URL=$MAIN_URL
 
 check_eq "/health still 200 after all of that" 200 "$(http_status "$MAIN_URL/health")"
-check "first producer still alive" alive "${PIDS[1]}"
+check "first producer still alive" alive "$MAIN_PID"
 finish

@@ -19,6 +19,8 @@ PIDS=()
 # Functions run first by the EXIT trap (e.g. restarting a stopped broker).
 CLEANUP_HOOKS=()
 FAILS=0
+KAFKA_PAUSED=()
+KAFKA_DOWN=()
 # A unique suffix for topics and groups, so reruns never see old data.
 RUN_ID="$$-$RANDOM"
 
@@ -60,6 +62,14 @@ stop_pid() {
 cleanup() {
     local rc=$? pid hook
     local i
+    # A real Kafka node a test paused or stopped is given back first, so a
+    # failed test never leaves the shared cluster short of a broker.
+    for pid in "${KAFKA_PAUSED[@]+"${KAFKA_PAUSED[@]}"}"; do
+        kafka_node_cmd node-stop "$pid" CONT >/dev/null 2>&1 || true
+    done
+    for pid in "${KAFKA_DOWN[@]+"${KAFKA_DOWN[@]}"}"; do
+        kafka_node_cmd node-start "$pid" >/dev/null 2>&1 || true
+    done
     for hook in "${CLEANUP_HOOKS[@]+"${CLEANUP_HOOKS[@]}"}"; do
         "$hook" || true
     done
@@ -148,6 +158,38 @@ real_kafka_only() {
 # SIGNAL, node-start N, node-pid N).
 kafka_node_cmd() {
     "$ROOT/bin/kafka-cluster.sh" "$@" --dir "$KGW_KAFKA_DIR"
+}
+
+# kafka_pause N / kafka_resume N: SIGSTOP / SIGCONT real Kafka node N (a
+# broker that stops answering, like a GC pause or a partition); a node still
+# paused when the test exits is resumed by the EXIT trap.
+kafka_pause() {
+    kafka_node_cmd node-stop "$1" STOP
+    KAFKA_PAUSED+=("$1")
+}
+kafka_resume() {
+    kafka_node_cmd node-stop "$1" CONT
+}
+
+# kafka_down N / kafka_up N: stop real Kafka node N cleanly (SIGTERM; its
+# leaderships move) / start it again and wait until it answers metadata. The
+# EXIT trap restarts a node a test left down.
+kafka_down() {
+    kafka_node_cmd node-stop "$1" TERM
+    KAFKA_DOWN+=("$1")
+}
+kafka_up() {
+    kafka_node_cmd node-start "$1"
+    local keep=() n
+    for n in "${KAFKA_DOWN[@]}"; do [ "$n" = "$1" ] || keep+=("$n"); done
+    KAFKA_DOWN=("${keep[@]+"${keep[@]}"}")
+}
+
+# leader_of TOPIC PARTITION: the broker id leading the partition (on real
+# Kafka the id is the node number of bin/kafka-cluster.sh).
+leader_of() {
+    kcat -L -b "$BOOTSTRAP" -t "$1" 2>/dev/null |
+        sed -n "s/^ *partition $2, leader \([0-9]*\),.*/\1/p"
 }
 
 # create_topic NAME PARTITIONS: on either tier, replicated 3 times where the

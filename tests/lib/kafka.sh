@@ -9,24 +9,17 @@
 #   brokers_restore              SIGCONT every paused node and start every dead
 #                                one, in parallel (registered as a cleanup hook,
 #                                so a failing script never leaves the cluster short)
-#   leader_of TOPIC PARTITION    the node id leading the partition (metadata)
+#   leader_of TOPIC PARTITION    (helpers.sh) the node id leading the partition
 #   top_leader TOPIC             the node leading the most partitions of TOPIC
 #   isr_full TOPIC               true when every partition has 3 in-sync replicas
 #   broker_count_is N            true when metadata lists N brokers
 
-KAFKA_PAUSED=()
-
+# helpers.sh's kafka_pause/kafka_resume keep KAFKA_PAUSED, which its EXIT trap and
+# brokers_restore below both resume.
 broker_kill() { kafka_node_cmd node-stop "$1" KILL; }
 broker_term() { kafka_node_cmd node-stop "$1" TERM; }
-
-broker_pause() {
-    kafka_node_cmd node-stop "$1" STOP
-    KAFKA_PAUSED+=("$1")
-}
-
-broker_resume() {
-    kafka_node_cmd node-stop "$1" CONT
-}
+broker_pause() { kafka_pause "$1"; }
+broker_resume() { kafka_resume "$1"; }
 
 broker_alive() {
     local pid
@@ -58,9 +51,6 @@ metadata() {
     kcat -L -b "$KGW_TEST_BROKERS" -m 5 ${1:+-t "$1"} 2>/dev/null
 }
 
-leader_of() {
-    metadata "$1" | awk -v p="$2" '$1 == "partition" && $2 == p "," { gsub(",", "", $4); print $4 }'
-}
 
 top_leader() {
     metadata "$1" | awk '$1 == "partition" { gsub(",", "", $4); n[$4]++ }
