@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct deadletter deadletter_t;
 

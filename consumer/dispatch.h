@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct dispatch dispatch_t;
 

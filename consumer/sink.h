@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 #include "consumer/record.h"
 
 typedef struct sink sink_t;

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct source source_t;
 
