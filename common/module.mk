@@ -4,3 +4,6 @@ COMMON_UNIT_SRCS += tests/unit/test_kgw_ratelimit.c
 
 # Number formatting for hot paths (pure).
 COMMON_SRCS += common/kgw_fmt.c
+
+# The replaceable allocator of the pure modules (tests inject failures).
+COMMON_SRCS += common/kgw_alloc.c

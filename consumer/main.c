@@ -25,7 +25,7 @@
 
 #include "common/kgw_log.h"
 #include "consumer/cli.h"
-#include "consumer/dispatch.h"
+#include "consumer/app.h"
 
 int main(int argc, char **argv)
 {
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     char errstr[512];
     uv_loop_t loop;
     int loop_init = 0;
-    dispatch_t *d = NULL;
+    app_t *app = NULL;
     int exit_code = 1;
     kgw_log_level_t level;
     kgw_log_format_t format;
@@ -72,21 +72,28 @@ int main(int argc, char **argv)
         goto out;
     }
     loop_init = 1;
-    d = dispatch_new(&loop, &cfg, errstr, sizeof(errstr));
-    if (!d) {
+    app = app_new(&loop, &cfg, errstr, sizeof(errstr));
+    if (!app) {
         KGW_ERROR("startup failed error=\"%s\"", errstr);
         goto out;
     }
-    if (dispatch_start(d, errstr, sizeof(errstr))) {
+    if (app_start(app, errstr, sizeof(errstr)))
         KGW_ERROR("startup failed error=\"%s\"", errstr);
-        goto out;
-    }
+    /* After a failed start too: everything started is closing, and the
+     * loop ends once it closed. */
     uv_run(&loop, UV_RUN_DEFAULT);
-    exit_code = dispatch_exit_code(d);
+    exit_code = app_exit_code(app);
 out:
-    dispatch_destroy(d);
-    if (loop_init && uv_loop_close(&loop))
-        KGW_DEBUG("loop closed with handles still open");
+    app_destroy(app);
+    if (loop_init) {
+        /* Handles that modules closed while being destroyed. */
+        uv_run(&loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&loop)) {
+            KGW_ERROR("libuv loop closed with handles still open (a bug)");
+            if (exit_code == 0)
+                exit_code = 1;
+        }
+    }
     curl_global_cleanup();
     cli_config_free(&cfg);
     return exit_code;

@@ -38,6 +38,7 @@ struct source {
     uv_idle_t idle; /* keeps serving when a batch did not drain the queue */
     int handles_open;
     int closed;
+    int joined; /* a partition assignment ever arrived: we were a group member */
     /* The kicker thread (see source_pause()); kicks, kick_stop under kick_lock. */
     uv_thread_t kicker;
     int kicker_started;
@@ -59,6 +60,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         KGW_INFO("partitions assigned count=%d protocol=%s", parts->cnt,
                  rd_kafka_rebalance_protocol(rk));
+        src->joined = 1;
         src->cbs.assign_cb(parts, src->opaque);
         if (coop)
             error = rd_kafka_incremental_assign(rk, parts);
@@ -395,6 +397,12 @@ rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t
     return err;
 }
 
+rd_kafka_resp_err_t source_committed(source_t *src, rd_kafka_topic_partition_list_t *parts,
+                                     int timeout_ms)
+{
+    return rd_kafka_committed(src->rk, parts, timeout_ms);
+}
+
 int source_assignment_lost(source_t *src)
 {
     return rd_kafka_assignment_lost(src->rk);
@@ -431,10 +439,16 @@ void source_close(source_t *src)
         src->handles_open = 0;
     }
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(src->rk);
+    /* rd_kafka_consumer_close() succeeds for a consumer that never reached
+     * a broker too: only a member that got an assignment left a group. */
     if (err)
         KGW_WARN("leaving the group failed error=\"%s\"", rd_kafka_err2str(err));
-    else
+    else if (src->joined)
         KGW_INFO("left the group group=%s", src->cfg->group);
+    else
+        KGW_INFO("consumer closed without having joined group=%s (no partition was ever "
+                 "assigned)",
+                 src->cfg->group);
 }
 
 void source_destroy(source_t *src)
