@@ -151,10 +151,11 @@ static void retry_cb(uv_timer_t *handle)
 
 /* Logs a local failure (no memory, a full queue) once per record: a slot
  * retrying every 100 ms would otherwise write ten lines a second. */
-static void local_failure(slot_t *sl, const char *what, const char *error, uint64_t retry_ms)
+static void local_failure(slot_t *sl, kgw_log_level_t level, const char *what, const char *error,
+                          uint64_t retry_ms)
 {
     if (sl->local_failures++ == 0)
-        KGW_ERROR("%s topic=%s partition=%d offset=%" PRId64 " error=\"%s\" (retrying every "
+        kgw_log(level, "%s topic=%s partition=%d offset=%" PRId64 " error=\"%s\" (retrying every "
                   "%" PRIu64 " ms; logged once per record)",
                   what, sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, error, retry_ms);
     else
@@ -179,7 +180,7 @@ static void attempt(slot_t *sl)
             /* Never an empty or partial body: a permissive target would
              * answer 2xx and the record's offset would be committed. */
             record_buf_reset(&sl->body);
-            local_failure(sl, "cannot encode a record", "out of memory", LOCAL_RETRY_MS);
+            local_failure(sl, KGW_LOG_ERROR, "cannot encode a record", "out of memory", LOCAL_RETRY_MS);
             wait_then(sl, retry_cb, LOCAL_RETRY_MS);
             return;
         }
@@ -190,7 +191,7 @@ static void attempt(slot_t *sl)
     if (ds->ops->send(ds->ctx, &sl->req)) {
         /* Only allocation failures get here: try again shortly rather than
          * fail a record the target never saw (nor count it an attempt). */
-        local_failure(sl, "cannot start an HTTP request", "out of memory", LOCAL_RETRY_MS);
+        local_failure(sl, KGW_LOG_ERROR, "cannot start an HTTP request", "out of memory", LOCAL_RETRY_MS);
         wait_then(sl, retry_cb, LOCAL_RETRY_MS);
         return;
     }
@@ -298,7 +299,7 @@ static void dlq_send(slot_t *sl)
     deadletter_reason_t why = {sl->req.status, sl->attempts, msg, sl->req.webhook_id};
     errstr[0] = '\0';
     if (ds->ops->dlq_send(ds->ctx, sl->rec->msg, &why, sl, errstr, sizeof(errstr))) {
-        local_failure(sl, "dead-letter enqueue failed", errstr, DLQ_ENQUEUE_RETRY_MS);
+        local_failure(sl, KGW_LOG_WARN, "dead-letter enqueue failed", errstr, DLQ_ENQUEUE_RETRY_MS);
         wait_then(sl, dlq_retry_cb, DLQ_ENQUEUE_RETRY_MS);
         return;
     }

@@ -6,7 +6,8 @@ CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/la
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \
-                      tests/unit/test_consumer_signature.c
+                      tests/unit/test_consumer_signature.c tests/unit/test_consumer_dispatch.c \
+                      tests/unit/test_consumer_parts.c tests/unit/test_consumer_encode.c
 
 # HMAC-SHA256 for webhook signatures (consumer/signature.c).
 CONSUMER_LIBS := $(shell pkg-config --libs gnutls)
