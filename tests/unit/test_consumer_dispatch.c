@@ -61,6 +61,9 @@ typedef struct fake {
 
 static fake_t F;
 
+/* A run that never ends is a failure, not a hang. */
+TestSuite(dispatch, .timeout = 20);
+
 static void teardown_op(void)
 {
     if (F.in_callback)
@@ -514,6 +517,7 @@ Test(dispatch, tracker_out_of_memory_stops_and_commits_nothing_past_it)
     record("t", 0, 0, "{}");
     kgw_alloc_set(NULL);
     record("t", 0, 1, "{}");
+    shutdown_after(50); /* ends the run if the failure went unnoticed */
     fake_finish();
     cr_assert_eq(F.exit_code, 1, "out of memory is fatal, not ignored");
     cr_assert_eq(F.sends, 0);
