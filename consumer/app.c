@@ -42,8 +42,7 @@ static void op_pause_all(void *ctx)
     source_pause_all(((app_t *)ctx)->src);
 }
 
-static rd_kafka_resp_err_t op_commit(void *ctx, rd_kafka_topic_partition_list_t *offsets,
-                                     int async)
+static rd_kafka_resp_err_t op_commit(void *ctx, rd_kafka_topic_partition_list_t *offsets, int async)
 {
     return source_commit(((app_t *)ctx)->src, offsets, async);
 }
@@ -96,8 +95,8 @@ static void op_sink_stop(void *ctx)
     sink_stop(((app_t *)ctx)->sink);
 }
 
-static int op_dlq_send(void *ctx, const void *msg, const deadletter_reason_t *why,
-                       void *msg_opaque, char *errstr, size_t errstr_size)
+static int op_dlq_send(void *ctx, const void *msg, const deadletter_reason_t *why, void *msg_opaque,
+                       char *errstr, size_t errstr_size)
 {
     app_t *app = ctx;
     if (!app->dl) {

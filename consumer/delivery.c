@@ -17,7 +17,7 @@
 #include "consumer/policy.h"
 
 /* Waits after a local failure (allocation, a full producer queue). */
-#define LOCAL_RETRY_MS 1000
+#define LOCAL_RETRY_MS       1000
 #define DLQ_ENQUEUE_RETRY_MS 100
 
 typedef struct slot {
@@ -155,9 +155,10 @@ static void local_failure(slot_t *sl, kgw_log_level_t level, const char *what, c
                           uint64_t retry_ms)
 {
     if (sl->local_failures++ == 0)
-        kgw_log(level, "%s topic=%s partition=%d offset=%" PRId64 " error=\"%s\" (retrying every "
-                  "%" PRIu64 " ms; logged once per record)",
-                  what, sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, error, retry_ms);
+        kgw_log(level,
+                "%s topic=%s partition=%d offset=%" PRId64 " error=\"%s\" (retrying every "
+                "%" PRIu64 " ms; logged once per record)",
+                what, sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, error, retry_ms);
     else
         KGW_DEBUG("%s again topic=%s partition=%d offset=%" PRId64 " failures=%d", what,
                   sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, sl->local_failures);
@@ -180,7 +181,8 @@ static void attempt(slot_t *sl)
             /* Never an empty or partial body: a permissive target would
              * answer 2xx and the record's offset would be committed. */
             record_buf_reset(&sl->body);
-            local_failure(sl, KGW_LOG_ERROR, "cannot encode a record", "out of memory", LOCAL_RETRY_MS);
+            local_failure(sl, KGW_LOG_ERROR, "cannot encode a record", "out of memory",
+                          LOCAL_RETRY_MS);
             wait_then(sl, retry_cb, LOCAL_RETRY_MS);
             return;
         }
@@ -191,7 +193,8 @@ static void attempt(slot_t *sl)
     if (ds->ops->send(ds->ctx, &sl->req)) {
         /* Only allocation failures get here: try again shortly rather than
          * fail a record the target never saw (nor count it an attempt). */
-        local_failure(sl, KGW_LOG_ERROR, "cannot start an HTTP request", "out of memory", LOCAL_RETRY_MS);
+        local_failure(sl, KGW_LOG_ERROR, "cannot start an HTTP request", "out of memory",
+                      LOCAL_RETRY_MS);
         wait_then(sl, retry_cb, LOCAL_RETRY_MS);
         return;
     }

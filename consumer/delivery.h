@@ -76,7 +76,6 @@ void deliveries_abandon_waiting(deliveries_t *ds);
 void deliveries_close(deliveries_t *ds);
 
 /* Accepts NULL. Hands each record still held to drop_cb (to free it). */
-void deliveries_destroy(deliveries_t *ds, void (*drop_cb)(rec_t *rec, void *opaque),
-                        void *opaque);
+void deliveries_destroy(deliveries_t *ds, void (*drop_cb)(rec_t *rec, void *opaque), void *opaque);
 
 #endif

@@ -122,8 +122,7 @@ static void seed_orphans(dispatch_t *d, rd_kafka_topic_partition_list_t *parts)
         if (err || qp->err) {
             KGW_INFO("not resuming where we were topic=%s partition=%d offset=%" PRId64
                      " error=\"%s\" (the group's committed offset is unknown: starting there)",
-                     qp->topic, (int)qp->partition, pos,
-                     rd_kafka_err2str(err ? err : qp->err));
+                     qp->topic, (int)qp->partition, pos, rd_kafka_err2str(err ? err : qp->err));
             continue;
         }
         if (qp->offset >= pos) {
@@ -195,8 +194,7 @@ static void add_cb(const char *topic, int32_t partition, int64_t pos, void *opaq
 /* The positions of assigned partitions ahead of their acknowledged commit. */
 static rd_kafka_topic_partition_list_t *commit_list(dispatch_t *d)
 {
-    rd_kafka_topic_partition_list_t *l =
-        rd_kafka_topic_partition_list_new((int)d->parts.count + 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)d->parts.count + 1);
     parts_commit_list(&d->parts, add_cb, l);
     return l;
 }
@@ -547,8 +545,7 @@ static void signal_cb(uv_signal_t *handle, int signum)
 /* --- lifecycle -------------------------------------------------------------------- */
 
 dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
-                         const dispatch_ops_t *ops, void *ops_ctx, char *errstr,
-                         size_t errstr_size)
+                         const dispatch_ops_t *ops, void *ops_ctx, char *errstr, size_t errstr_size)
 {
     static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb};
     dispatch_t *d = kgw_calloc(1, sizeof(*d));

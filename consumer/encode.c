@@ -11,8 +11,7 @@
 
 #define SMALL_HEADERS 16
 
-int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs,
-                        record_buf_t *out)
+int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out)
 {
     record_header_t small[SMALL_HEADERS];
     record_header_t *h = small;

@@ -19,7 +19,6 @@ int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out);
 /* Appends the body for rv with the headers in hdrs (NULL: none) in place of
  * rv->headers. Returns 0, or -1 on allocation failure: a record is never
  * encoded with fewer headers than it has. */
-int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs,
-                        record_buf_t *out);
+int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out);
 
 #endif

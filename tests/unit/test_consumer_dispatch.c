@@ -30,14 +30,14 @@ typedef struct fake {
     dispatch_t *d;
     /* Knobs. */
     int fail_source_start;
-    int encode_failures;      /* encodes that fail (allocation) before they work */
+    int encode_failures; /* encodes that fail (allocation) before they work */
     int encode_always_fails;
-    int dlq_send_failures;    /* enqueues refused before one is taken */
+    int dlq_send_failures;          /* enqueues refused before one is taken */
     rd_kafka_resp_err_t commit_err; /* commits are sent (recorded) but refused */
-    int64_t committed_reply;  /* the group's committed offset, for every partition */
+    int64_t committed_reply;        /* the group's committed offset, for every partition */
     /* Counters. */
-    int source_starts, pauses, resumes, pause_alls, committed_calls, closes, sink_stops,
-        dlq_stops, sends, empty_sends, dlq_sends, msg_frees, encodes, msgs;
+    int source_starts, pauses, resumes, pause_alls, committed_calls, closes, sink_stops, dlq_stops,
+        sends, empty_sends, dlq_sends, msg_frees, encodes, msgs;
     int teardown_inside_callback;
     int exit_code;
     uint64_t delivered, dropped;
@@ -263,9 +263,9 @@ static void f_dlq_stop(void *ctx, int timeout_ms)
 }
 
 static const dispatch_ops_t fake_ops = {
-    f_source_start, f_pause,  f_pause_all, f_commit,  f_committed,   f_assignment_lost,
-    f_high_watermark, f_wait, f_close,     f_encode,  f_msg_free,    f_send,
-    f_sink_stop,      f_dlq_send, f_dlq_stop,
+    f_source_start,    f_pause,          f_pause_all, f_commit,   f_committed,
+    f_assignment_lost, f_high_watermark, f_wait,      f_close,    f_encode,
+    f_msg_free,        f_send,           f_sink_stop, f_dlq_send, f_dlq_stop,
 };
 
 static void fake_init(long workers, on_failure_t on_failure, long max_messages)

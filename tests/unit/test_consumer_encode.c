@@ -32,7 +32,12 @@ static rd_kafka_headers_t *headers(int n)
 }
 
 static const record_view_t base = {
-    .topic = "t", .partition = 0, .offset = 7, .value = "1", .value_len = 1, .timestamp_ms = -1,
+    .topic = "t",
+    .partition = 0,
+    .offset = 7,
+    .value = "1",
+    .value_len = 1,
+    .timestamp_ms = -1,
 };
 
 Test(encode, many_headers_all_present)

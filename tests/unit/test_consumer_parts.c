@@ -127,9 +127,9 @@ Test(parts, pause_hysteresis)
         parts_flow_t flow;
         int paused;
     } steps[] = {
-        {3, 0, 1, PARTS_FLOW_KEEP, 0},   {1, 0, 1, PARTS_FLOW_PAUSE, 1},
-        {0, 1, 1, PARTS_FLOW_KEEP, 1},   {0, 0, 0, PARTS_FLOW_KEEP, 1},
-        {0, 1, 0, PARTS_FLOW_KEEP, 1},   {0, 0, 1, PARTS_FLOW_RESUME, 0},
+        {3, 0, 1, PARTS_FLOW_KEEP, 0}, {1, 0, 1, PARTS_FLOW_PAUSE, 1},
+        {0, 1, 1, PARTS_FLOW_KEEP, 1}, {0, 0, 0, PARTS_FLOW_KEEP, 1},
+        {0, 1, 0, PARTS_FLOW_KEEP, 1}, {0, 0, 1, PARTS_FLOW_RESUME, 0},
         {0, 0, 1, PARTS_FLOW_KEEP, 0},
     };
     parts_t ps;
