@@ -10,7 +10,9 @@
  * Offsets: enable.auto.offset.store=false and enable.auto.commit=false; the
  * caller stores and commits exactly what its tracker allows (source_commit).
  *
- * Loop thread only.
+ * Loop thread only. Inside, one small thread of the source's own (the
+ * resume kicker, fed through a kgw_handoff) sends librdkafka a ListOffsets
+ * request after each resume; it touches nothing else.
  */
 #ifndef CONSUMER_SOURCE_H
 #define CONSUMER_SOURCE_H
