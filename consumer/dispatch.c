@@ -373,7 +373,8 @@ static void commit_timer_cb(uv_timer_t *handle)
 {
     dispatch_t *d = handle->data;
     stats_set_gauges(d->stats, deliveries_active(d->ds), parts_buffered(&d->parts), total_lag(d));
-    if (d->commit_hold_until_ms > uv_now(d->loop))
+    /* A lost assignment's partitions may be another member's by now. */
+    if (d->commit_hold_until_ms > uv_now(d->loop) || d->ops->assignment_lost(d->ctx))
         return;
     rd_kafka_topic_partition_list_t *l = commit_list(d);
     if (l->cnt) {
@@ -616,11 +617,6 @@ int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
 int dispatch_exit_code(const dispatch_t *d)
 {
     return d->exit_code;
-}
-
-int dispatch_finished(const dispatch_t *d)
-{
-    return d->finished;
 }
 
 static void drop_held_cb(rec_t *rec, void *opaque)

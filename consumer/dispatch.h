@@ -61,9 +61,6 @@ void dispatch_shutdown(dispatch_t *d, int exit_code);
 /* 0 after a clean shutdown, 1 after -on-failure stop or a fatal error. */
 int dispatch_exit_code(const dispatch_t *d);
 
-/* True once the teardown ran (every handle of the dispatch is closing). */
-int dispatch_finished(const dispatch_t *d);
-
 /* Accepts NULL. Call after uv_run() returned; frees the records still held. */
 void dispatch_destroy(dispatch_t *d);
 

@@ -35,6 +35,7 @@ typedef struct fake {
     int dlq_send_failures;          /* enqueues refused before one is taken */
     rd_kafka_resp_err_t commit_err; /* commits are sent (recorded) but refused */
     int64_t committed_reply;        /* the group's committed offset, for every partition */
+    int assignment_lost;
     /* Counters. */
     int source_starts, pauses, resumes, pause_alls, committed_calls, closes, sink_stops, dlq_stops,
         sends, empty_sends, dlq_sends, msg_frees, encodes, msgs;
@@ -140,7 +141,7 @@ static rd_kafka_resp_err_t f_committed(void *ctx, rd_kafka_topic_partition_list_
 static int f_assignment_lost(void *ctx)
 {
     (void)ctx;
-    return 0;
+    return F.assignment_lost;
 }
 
 static int64_t f_high_watermark(void *ctx, const char *topic, int32_t partition)
@@ -577,6 +578,23 @@ Test(dispatch, orphan_ahead_of_the_group_resumes_there)
     shutdown_after(20);
     fake_finish();
     cr_assert_eq(max_commit("t", 0), 6, "commits move forward from there");
+}
+
+Test(dispatch, lost_assignment_is_not_committed_by_the_timer)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    start();
+    take("t", 0, NULL);
+    F.assignment_lost = 1; /* session timed out: the partition may be another's */
+    record("t", 0, 0, "{}");
+    run_for(50); /* delivered, then five commit intervals */
+    cr_assert_eq(F.sends, 1);
+    cr_assert_eq(max_commit("t", 0), -1, "nothing committed while the assignment is lost");
+    F.assignment_lost = 0;
+    run_for(30);
+    cr_assert_eq(max_commit("t", 0), 1, "committed once it is ours again");
+    shutdown_after(0);
+    fake_finish();
 }
 
 Test(dispatch, startup_failure_closes_every_handle)
