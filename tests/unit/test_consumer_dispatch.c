@@ -386,10 +386,15 @@ static void shutdown_after(uint64_t ms)
 
 static int run_for_fired;
 
+static void run_for_closed_cb(uv_handle_t *handle)
+{
+    (void)handle;
+    run_for_fired = 1; /* closed: the handle may be initialised again */
+}
+
 static void run_for_cb(uv_timer_t *handle)
 {
-    run_for_fired = 1;
-    uv_close((uv_handle_t *)handle, NULL);
+    uv_close((uv_handle_t *)handle, run_for_closed_cb);
 }
 
 /* Runs the loop for about ms milliseconds (its timers fire meanwhile). */
