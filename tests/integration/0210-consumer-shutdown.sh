@@ -49,7 +49,9 @@ check_eq "final commit: committed to the end" 300 "$(committed_sum "g4-$RUN_ID" 
 
 # --- a consumer that never reached Kafka: no "left the group", and the
 # dead-letter producer's connection errors are logged from the start.
-DEAD=127.0.0.1:$(free_port)
+# Port 1 (tcpmux): privileged and unused, so it refuses for the whole test; a
+# free_port() could be taken meanwhile by another test's broker.
+DEAD=127.0.0.1:1
 start_bg nokafka "$CONSUMER" -broker "$DEAD" -target-url "$RECV_URL" -topic "$T" -group "g-none-$RUN_ID" \
     -dlq-topic "dlq-$RUN_ID"
 pid=$LAST_PID
