@@ -11,58 +11,7 @@
 #include <stddef.h>
 
 #include "common/kgw_config.h"
-#include "common/kgw_security.h"
-
-/* The signing secret comes from a file or this variable, never a flag. */
-#define CONSUMER_SIGNING_SECRET_ENV "KGW_SIGNING_SECRET"
-
-typedef enum {
-    ORDERING_PARTITION = 0, /* one delivery at a time per partition */
-    ORDERING_KEY,           /* one at a time per (partition, key) */
-    ORDERING_NONE,          /* as parallel as -workers allows */
-} ordering_t;
-
-typedef enum {
-    ON_FAILURE_SKIP = 0,
-    ON_FAILURE_DLQ,
-    ON_FAILURE_STOP,
-} on_failure_t;
-
-/* What kgw_config fills (strings owned, freed by cli_config_free()). */
-typedef struct consumer_config {
-    char *brokers;
-    kgw_strlist_t topics;
-    char *target_url;
-    char *group;
-    long workers;
-    long http_threads;
-    double rate_per_s;
-    long retries;
-    long retry_delay_ms;
-    long retry_after_max_s;
-    double timeout_s;
-    char *ordering_name;
-    char *on_failure_name;
-    char *dlq_topic;
-    char *offset_reset;
-    kgw_strlist_t headers; /* "Name: value" */
-    kgw_strlist_t xprops;  /* librdkafka "key=value" */
-    long max_messages;     /* 0 = unlimited */
-    double stats_interval_s;
-    long metrics_port; /* 0 = off */
-    long max_buffered; /* per partition, before fetching pauses */
-    long commit_interval_ms;
-    char *log_level;
-    char *log_format;
-    kgw_security_t security;   /* Kafka TLS/SASL (--kafka-*) */
-    char *signing_secret_file; /* Standard Webhooks secret; or env */
-    char *ca_file;             /* CA bundle to verify the target */
-    int insecure;              /* no TLS verification of the target */
-
-    /* Derived by cli_parse() after validation. */
-    ordering_t ordering;
-    on_failure_t on_failure;
-} consumer_config_t;
+#include "consumer/config.h"
 
 extern const kgw_cli_t consumer_cli;
 

@@ -25,8 +25,7 @@ struct deadletter {
     rd_kafka_t *rk;
     rd_kafka_queue_t *rkqu;
     int pipefd[2];
-    uv_poll_t poll;
-    int handle_open;
+    uv_poll_t *poll; /* its own allocation, freed by its close callback */
 };
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
@@ -35,6 +34,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
     deadletter_t *dl = opaque;
     dl->done_cb(rkm->_private, rkm->err, dl->opaque);
 }
+
+static void pipe_cb(uv_poll_t *handle, int status, int events);
 
 deadletter_t *deadletter_new(uv_loop_t *loop, const consumer_config_t *cfg,
                              deadletter_done_cb *done_cb, void *opaque, char *errstr,
@@ -69,12 +70,18 @@ deadletter_t *deadletter_new(uv_loop_t *loop, const consumer_config_t *cfg,
         goto fail;
     conf = NULL;
     dl->rkqu = rd_kafka_queue_get_main(dl->rk);
-    if (pipe2(dl->pipefd, O_NONBLOCK | O_CLOEXEC) || uv_poll_init(loop, &dl->poll, dl->pipefd[0])) {
+    if (pipe2(dl->pipefd, O_NONBLOCK | O_CLOEXEC) || !(dl->poll = calloc(1, sizeof(*dl->poll))) ||
+        uv_poll_init(loop, dl->poll, dl->pipefd[0])) {
+        free(dl->poll);
+        dl->poll = NULL;
         snprintf(errstr, errstr_size, "cannot watch the dead-letter queue");
         goto fail;
     }
-    dl->poll.data = dl;
-    dl->handle_open = 1;
+    dl->poll->data = dl;
+    /* Served from the start, not from the first send: the producer's error
+     * and log events queue up on the main queue until someone polls it. */
+    rd_kafka_queue_io_event_enable(dl->rkqu, dl->pipefd[1], "1", 1);
+    uv_poll_start(dl->poll, UV_READABLE, pipe_cb);
     return dl;
 fail:
     if (conf)
@@ -100,16 +107,12 @@ static void add_header(rd_kafka_headers_t *hdrs, const char *name, const char *v
 }
 
 int deadletter_send(deadletter_t *dl, const rd_kafka_message_t *rkm, const deadletter_reason_t *why,
-                    void *msg_opaque)
+                    void *msg_opaque, char *errstr, size_t errstr_size)
 {
     char num[64];
     rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *hdrs;
 
-    if (!uv_is_active((uv_handle_t *)&dl->poll)) {
-        rd_kafka_queue_io_event_enable(dl->rkqu, dl->pipefd[1], "1", 1);
-        uv_poll_start(&dl->poll, UV_READABLE, pipe_cb);
-    }
     if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
         hdrs = rd_kafka_headers_copy(orig);
     else
@@ -141,11 +144,25 @@ int deadletter_send(deadletter_t *dl, const rd_kafka_message_t *rkm, const deadl
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(hdrs); /* not taken on failure */
-        KGW_WARN("dead-letter enqueue failed topic=%s error=\"%s\"", dl->cfg->dlq_topic,
-                 rd_kafka_err2str(err));
+        snprintf(errstr, errstr_size, "%s (dlq_topic=%s)", rd_kafka_err2str(err),
+                 dl->cfg->dlq_topic);
         return -1;
     }
     return 0;
+}
+
+static void free_handle_cb(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void close_poll(deadletter_t *dl)
+{
+    if (!dl->poll)
+        return;
+    rd_kafka_queue_io_event_enable(dl->rkqu, -1, NULL, 0);
+    uv_close((uv_handle_t *)dl->poll, free_handle_cb);
+    dl->poll = NULL;
 }
 
 int deadletter_outstanding(const deadletter_t *dl)
@@ -164,16 +181,14 @@ void deadletter_stop(deadletter_t *dl, int timeout_ms)
             KGW_WARN("dead-letter records unacknowledged at exit count=%d",
                      rd_kafka_outq_len(dl->rk));
     }
-    if (dl->handle_open) {
-        dl->handle_open = 0;
-        uv_close((uv_handle_t *)&dl->poll, NULL);
-    }
+    close_poll(dl);
 }
 
 void deadletter_destroy(deadletter_t *dl)
 {
     if (!dl)
         return;
+    close_poll(dl); /* when deadletter_stop() was not called */
     if (dl->rkqu)
         rd_kafka_queue_destroy(dl->rkqu);
     if (dl->rk)

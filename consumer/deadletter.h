@@ -7,9 +7,10 @@
  * and kgw's own (kgw.errors.http.status, kgw.errors.attempts,
  * kgw.errors.webhook.id).
  *
- * An idempotent acks=all producer whose delivery reports wake the libuv loop
- * through rd_kafka_queue_io_event_enable() on a pipe, like source. A record
- * counts as processed only when its report says the broker has it.
+ * An idempotent acks=all producer whose delivery reports and error events
+ * wake the libuv loop through rd_kafka_queue_io_event_enable() on a pipe,
+ * like source, from creation on (so errors are logged as they happen). A
+ * record counts as processed only when its report says the broker has it.
  *
  * Loop thread only.
  */
@@ -20,7 +21,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct deadletter deadletter_t;
 
@@ -42,20 +43,23 @@ typedef struct deadletter_reason {
 
 /*
  * Enqueues rkm's key, value and headers (copied) to the dead-letter topic.
- * Returns 0 (done_cb will run once with msg_opaque), or -1 (it will not; the
- * enqueue failed, e.g. the local queue is full, and the caller retries).
+ * Returns 0 (done_cb will run once with msg_opaque, from the loop, never
+ * from inside this call), or -1 with errstr (it will not; the enqueue
+ * failed, e.g. the local queue is full, and the caller retries).
  */
 int deadletter_send(deadletter_t *dl, const rd_kafka_message_t *rkm, const deadletter_reason_t *why,
-                    void *msg_opaque);
+                    void *msg_opaque, char *errstr, size_t errstr_size);
 
 /* Records produced and not yet reported. */
 int deadletter_outstanding(const deadletter_t *dl);
 
 /* Waits up to timeout_ms for outstanding reports (their callbacks run),
- * then closes the libuv handles. */
+ * then closes the libuv handle. Never call it from inside done_cb: the
+ * message being reported counts as outstanding until done_cb returns. */
 void deadletter_stop(deadletter_t *dl, int timeout_ms);
 
-/* Accepts NULL. Call after deadletter_stop() and a uv_run() that let handles close. */
+/* Accepts NULL. Closes the handle if deadletter_stop() did not (its memory
+ * is freed by the close callback, so the loop may run after this). */
 void deadletter_destroy(deadletter_t *dl);
 
 #endif

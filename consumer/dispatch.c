@@ -1,28 +1,24 @@
 /*
  * dispatch: the consumer's state machine on the libuv loop (see dispatch.h).
- * Owns the partitions (part_t: tracker, pause state), the buffered records
- * (rec_t: the librdkafka message, queued in a lane), the delivery slots
- * (delivery_t: body buffer, HTTP request, retry timer; -workers of them,
- * reused) and every libuv handle it starts. Loop thread only; no locks.
+ * Owns the partitions (parts_t), the buffered records (rec_t, queued in a
+ * lane), the delivery slots (deliveries_t), the rate limiter and every
+ * libuv handle it starts: the rate, commit, stats, drain and finish timers
+ * and the two signal handles, embedded here and closed by finish() before
+ * dispatch_destroy() frees them. Loop thread only; no locks.
  */
 #include "consumer/dispatch.h"
 
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/kgw_alloc.h"
 #include "common/kgw_log.h"
 #include "common/kgw_ratelimit.h"
-#include "consumer/deadletter.h"
+#include "consumer/delivery.h"
 #include "consumer/lanes.h"
-#include "consumer/offsets.h"
-#include "consumer/policy.h"
-#include "consumer/record.h"
-#include "consumer/sink.h"
-#include "consumer/source.h"
-#include "consumer/stats.h"
+#include "consumer/parts.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -34,66 +30,21 @@
 #define FINAL_COMMIT_RETRY_MS 100
 /* Longest wait for a rebalance to complete before periodic commits resume. */
 #define COMMIT_HOLD_MS 10000
-
-typedef struct part {
-    char *topic;
-    int32_t partition;
-    offsets_t offs;
-    int64_t committed; /* acknowledged commit position, -1 unknown */
-    size_t inflight;   /* delivery slots holding one of its records */
-    int paused;
-    int revoked;
-    struct part *next;
-} part_t;
-
-/*
- * A position we reached on a partition we no longer own, whose commit failed
- * (the group was rebalancing). Every record before it was processed by us, so
- * committing it, or starting there when the partition comes back, can only
- * save redeliveries, never skip a record.
- */
-typedef struct orphan {
-    char *topic;
-    int32_t partition;
-    int64_t pos;
-    struct orphan *next;
-} orphan_t;
-
-typedef struct rec {
-    lanes_item_t item;
-    part_t *part;
-    rd_kafka_message_t *rkm; /* owned */
-} rec_t;
-
-typedef struct delivery {
-    dispatch_t *d;
-    rec_t *rec; /* NULL when the slot is free */
-    record_buf_t body;
-    sink_req_t req;
-    int attempts;
-    uv_timer_t timer; /* retry backoff, dead-letter re-enqueue */
-    struct delivery *next_free;
-} delivery_t;
+/* How long an assignment waits for the group's committed offsets of
+ * partitions that come back with an orphan position. */
+#define COMMITTED_QUERY_MS 5000
 
 struct dispatch {
     uv_loop_t *loop;
     const consumer_config_t *cfg;
-    source_t *src;
-    sink_t *sink;
-    deadletter_t *dl;
     stats_t *stats;
+    const dispatch_ops_t *ops;
+    void *ctx;
+    parts_t parts;
     lanes_t *lanes;
-    part_t *parts;   /* assigned */
-    part_t *zombies; /* revoked, still referenced by a delivery */
-    size_t nparts;
-    part_t *last_part; /* lookup cache */
-    orphan_t *orphans;
+    deliveries_t *ds;
     uint64_t commit_hold_until_ms; /* periodic commits wait while the group rebalances */
     int rejoin_pending;            /* a cooperative revoke: a second round follows */
-    size_t hw;                     /* per-partition pause threshold */
-    delivery_t *slots;
-    delivery_t *free_slots;
-    size_t active;
     kgw_ratelimit_t rl;
     uv_timer_t rate_timer;
     int rate_waiting;
@@ -101,10 +52,12 @@ struct dispatch {
     uv_timer_t stats_timer;
     uint64_t stats_last_ms;
     uv_timer_t drain_timer;
+    uv_timer_t finish_timer; /* 0 ms: the teardown, outside any callback */
     uv_signal_t sigint, sigterm;
     int handles_init;
     uint64_t processed;
     int stopping;
+    int finish_armed;
     int finished;
     int exit_code;
 };
@@ -112,202 +65,153 @@ struct dispatch {
 static void pump(dispatch_t *d);
 static void commit_now(dispatch_t *d);
 static void begin_shutdown(dispatch_t *d, int exit_code);
-static void attempt(delivery_t *dv);
 
-/* --- partitions -------------------------------------------------------------- */
-
-static part_t *part_find(dispatch_t *d, const char *topic, int32_t partition)
+static void free_rec(dispatch_t *d, rec_t *rec)
 {
-    part_t *p = d->last_part;
-    if (p && p->partition == partition && !strcmp(p->topic, topic))
-        return p;
-    for (p = d->parts; p; p = p->next)
-        if (p->partition == partition && !strcmp(p->topic, topic))
-            return d->last_part = p;
-    return NULL;
+    d->ops->msg_free(d->ctx, rec->msg);
+    kgw_free(rec);
 }
 
-static void part_free(part_t *p)
+static void drop_rec_cb(lanes_item_t *item, void *opaque)
 {
-    offsets_term(&p->offs);
-    free(p->topic);
-    free(p);
+    free_rec(opaque, container_of(item, rec_t, item));
 }
 
-static void unlink_part(part_t **list, part_t *p)
+static void flow(dispatch_t *d, part_t *p)
 {
-    while (*list && *list != p)
-        list = &(*list)->next;
-    if (*list)
-        *list = p->next;
-}
-
-static void update_hw(dispatch_t *d)
-{
-    /* Per partition: a pause costs a fetch round trip when it ends, so the
-     * bound must be large enough that pauses stay rare at full speed. */
-    d->hw = (size_t)d->cfg->max_buffered;
-    if (d->hw < 2)
-        d->hw = 2;
-}
-
-/* --- orphans ----------------------------------------------------------------- */
-
-static orphan_t **orphan_find(dispatch_t *d, const char *topic, int32_t partition)
-{
-    orphan_t **op = &d->orphans;
-    while (*op && ((*op)->partition != partition || strcmp((*op)->topic, topic)))
-        op = &(*op)->next;
-    return op;
-}
-
-static void orphan_remove(orphan_t **op)
-{
-    orphan_t *o = *op;
-    *op = o->next;
-    free(o->topic);
-    free(o);
-}
-
-static void orphan_add(dispatch_t *d, const char *topic, int32_t partition, int64_t pos)
-{
-    orphan_t **op = orphan_find(d, topic, partition);
-    if (*op) {
-        if (pos > (*op)->pos)
-            (*op)->pos = pos;
-        return;
+    switch (parts_flow(&d->parts, p, !d->stopping)) {
+    case PARTS_FLOW_PAUSE:
+        stats_inc(d->stats, STAT_PAUSES);
+        KGW_DEBUG("partition paused topic=%s partition=%d buffered=%zu", p->topic,
+                  (int)p->partition, offsets_pending(&p->offs));
+        d->ops->pause(d->ctx, p->topic, p->partition, 1);
+        break;
+    case PARTS_FLOW_RESUME:
+        KGW_DEBUG("partition resumed topic=%s partition=%d buffered=%zu", p->topic,
+                  (int)p->partition, offsets_pending(&p->offs));
+        d->ops->pause(d->ctx, p->topic, p->partition, 0);
+        break;
+    case PARTS_FLOW_KEEP:
+        break;
     }
-    orphan_t *o = calloc(1, sizeof(*o));
-    if (!o || !(o->topic = strdup(topic))) {
-        free(o); /* only costs redeliveries */
-        return;
-    }
-    o->partition = partition;
-    o->pos = pos;
-    o->next = d->orphans;
-    d->orphans = o;
 }
 
-/* --- partitions -------------------------------------------------------------- */
+/* --- rebalance and commits --------------------------------------------------- */
 
-static void assign_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
+/*
+ * Where partitions that come back to us start. An orphan position (ours,
+ * whose commit failed) saves redeliveries only while it is ahead of the
+ * group's committed offset: another member may have owned the partition
+ * meanwhile and committed further, and starting behind that would make our
+ * next commit move the group's offset backwards.
+ */
+static void seed_orphans(dispatch_t *d, rd_kafka_topic_partition_list_t *parts)
 {
-    dispatch_t *d = opaque;
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(1);
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        if (!parts_find(&d->parts, tp->topic, tp->partition) &&
+            parts_has_orphan(&d->parts, tp->topic, tp->partition))
+            rd_kafka_topic_partition_list_add(q, tp->topic, tp->partition)->offset =
+                RD_KAFKA_OFFSET_INVALID;
+    }
+    rd_kafka_resp_err_t err =
+        q->cnt ? d->ops->committed(d->ctx, q, COMMITTED_QUERY_MS) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < q->cnt; i++) {
+        const rd_kafka_topic_partition_t *qp = &q->elems[i];
+        int64_t pos = parts_take_orphan(&d->parts, qp->topic, qp->partition);
+        if (err || qp->err) {
+            KGW_INFO("not resuming where we were topic=%s partition=%d offset=%" PRId64
+                     " error=\"%s\" (the group's committed offset is unknown: starting there)",
+                     qp->topic, (int)qp->partition, pos, rd_kafka_err2str(err ? err : qp->err));
+            continue;
+        }
+        if (qp->offset >= pos) {
+            KGW_INFO("not resuming where we were topic=%s partition=%d offset=%" PRId64
+                     " committed=%" PRId64 " (the group committed further meanwhile)",
+                     qp->topic, (int)qp->partition, pos, qp->offset);
+            continue;
+        }
+        for (int j = 0; j < parts->cnt; j++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[j];
+            if (tp->partition == qp->partition && !strcmp(tp->topic, qp->topic))
+                tp->offset = pos;
+        }
+        KGW_INFO("resuming where we were topic=%s partition=%d offset=%" PRId64
+                 " committed=%" PRId64 " (its commit had failed)",
+                 qp->topic, (int)qp->partition, pos, qp->offset);
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
+void dispatch_assign(dispatch_t *d, rd_kafka_topic_partition_list_t *parts)
+{
     /* A rebalance completed: the group takes commits again. Unless this
      * member revoked partitions in a cooperative rebalance: it rejoins right
      * after this callback, and a commit sent while that JoinGroup is pending
      * is answered ILLEGAL_GENERATION, which librdkafka before 2.10 takes as
      * the assignment lost (#4059; seen on Apache Kafka 4.4: 150-290 records
-     * redelivered per join). Progress is committed below, and periodic
-     * commits wait for the second round's assignment. */
+     * redelivered per join). Progress is committed below, inside the
+     * callback, and periodic commits wait for the second round's assignment. */
     d->commit_hold_until_ms = d->rejoin_pending ? uv_now(d->loop) + COMMIT_HOLD_MS : 0;
     d->rejoin_pending = 0;
+    seed_orphans(d, parts);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        if (part_find(d, tp->topic, tp->partition))
+        if (parts_find(&d->parts, tp->topic, tp->partition))
             continue;
-        /* Back to us before our last position there was committed: go on
-         * from it rather than redeliver from the committed offset. */
-        orphan_t **op = orphan_find(d, tp->topic, tp->partition);
-        int64_t resume = -1;
-        if (*op) {
-            resume = (*op)->pos;
-            orphan_remove(op);
-            tp->offset = resume;
-            KGW_INFO("resuming where we were topic=%s partition=%d offset=%" PRId64
-                     " (its commit had failed)",
-                     tp->topic, (int)tp->partition, resume);
-        }
-        part_t *p = calloc(1, sizeof(*p));
-        if (!p || !(p->topic = strdup(tp->topic))) {
-            free(p);
+        if (!parts_add(&d->parts, tp->topic, tp->partition, tp->offset >= 0 ? tp->offset : -1)) {
             KGW_ERROR("out of memory assigning topic=%s partition=%d", tp->topic,
                       (int)tp->partition);
             begin_shutdown(d, 1);
             return;
         }
-        p->partition = tp->partition;
-        p->committed = -1;
-        offsets_init(&p->offs);
-        if (resume >= 0)
-            offsets_seed(&p->offs, resume);
-        p->next = d->parts;
-        d->parts = p;
-        d->nparts++;
     }
-    update_hw(d);
     commit_now(d);
 }
 
-static void drop_rec_cb(lanes_item_t *item, void *opaque)
+void dispatch_revoke(dispatch_t *d, rd_kafka_topic_partition_list_t *parts)
 {
-    (void)opaque;
-    rec_t *rec = container_of(item, rec_t, item);
-    rd_kafka_message_destroy(rec->rkm);
-    free(rec);
-}
-
-static void revoke_cb(rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-    dispatch_t *d = opaque;
     d->commit_hold_until_ms = 0;
-    d->rejoin_pending =
-        parts->cnt > 0 && source_cooperative(d->src) && !source_assignment_lost(d->src);
+    d->rejoin_pending = parts->cnt > 0 && d->ops->cooperative && d->ops->cooperative(d->ctx) &&
+                        !d->ops->assignment_lost(d->ctx);
     /* The group has just settled: the moment a commit is surely taken. All
      * partitions, not only those leaving: the kept ones' progress is lost
      * too if this member stops during the next rebalance. */
     commit_now(d);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        part_t *p = part_find(d, tp->topic, tp->partition);
+        part_t *p = parts_find(&d->parts, tp->topic, tp->partition);
         tp->offset = RD_KAFKA_OFFSET_INVALID;
         if (!p)
             continue;
-        tp->offset = offsets_committable(&p->offs);
-        if (tp->offset < 0 || tp->offset <= p->committed)
-            tp->offset = RD_KAFKA_OFFSET_INVALID;
-        else
-            /* Until commit_cb hears that the commit on revoke succeeded. */
-            orphan_add(d, p->topic, p->partition, tp->offset);
         lanes_drop_group(d->lanes, (uintptr_t)p, drop_rec_cb, d);
         if (p->inflight)
             KGW_INFO("revoked with deliveries in flight topic=%s partition=%d in_flight=%zu "
                      "(their results are dropped; the new owner redelivers)",
                      p->topic, (int)p->partition, p->inflight);
-        p->revoked = 1;
-        unlink_part(&d->parts, p);
-        d->nparts--;
-        if (d->last_part == p)
-            d->last_part = NULL;
-        if (p->inflight) {
-            p->next = d->zombies;
-            d->zombies = p;
-        } else {
-            part_free(p);
-        }
+        int64_t pos = parts_revoke(&d->parts, p);
+        if (pos >= 0)
+            tp->offset = pos;
     }
-    update_hw(d);
 }
 
-/* Fills a list with every assigned partition's committable position, only
- * those ahead of the last acknowledged commit unless `all`. */
-static rd_kafka_topic_partition_list_t *commit_list(dispatch_t *d, int all)
+static void add_cb(const char *topic, int32_t partition, int64_t pos, void *opaque)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)d->nparts + 1);
-    for (part_t *p = d->parts; p; p = p->next) {
-        int64_t pos = offsets_committable(&p->offs);
-        if (pos >= 0 && (all || pos > p->committed))
-            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = pos;
-    }
-    for (orphan_t *o = d->orphans; o; o = o->next)
-        rd_kafka_topic_partition_list_add(l, o->topic, o->partition)->offset = o->pos;
+    rd_kafka_topic_partition_list_add(opaque, topic, partition)->offset = pos;
+}
+
+/* The positions of assigned partitions ahead of their acknowledged commit. */
+static rd_kafka_topic_partition_list_t *commit_list(dispatch_t *d)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)d->parts.count + 1);
+    parts_commit_list(&d->parts, add_cb, l);
     return l;
 }
 
-static void commit_cb(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t *offsets,
-                      void *opaque)
+void dispatch_commit_result(dispatch_t *d, rd_kafka_resp_err_t err,
+                            const rd_kafka_topic_partition_list_t *offsets)
 {
-    dispatch_t *d = opaque;
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return;
     if (err) {
@@ -331,12 +235,8 @@ static void commit_cb(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_li
     stats_inc(d->stats, STAT_COMMITS);
     for (int i = 0; offsets && i < offsets->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &offsets->elems[i];
-        orphan_t **op = orphan_find(d, tp->topic, tp->partition);
-        if (*op && !tp->err && tp->offset >= (*op)->pos)
-            orphan_remove(op);
-        part_t *p = part_find(d, tp->topic, tp->partition);
-        if (p && !tp->err && tp->offset > p->committed)
-            p->committed = tp->offset;
+        if (!tp->err && tp->offset >= 0)
+            parts_ack(&d->parts, tp->topic, tp->partition, tp->offset);
     }
 }
 
@@ -344,93 +244,69 @@ static void commit_cb(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_li
  * callback, where the group is known to take it). */
 static void commit_now(dispatch_t *d)
 {
-    if (source_assignment_lost(d->src))
+    if (d->ops->assignment_lost(d->ctx))
         return;
-    rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
+    rd_kafka_topic_partition_list_t *l = commit_list(d);
     if (l->cnt)
-        commit_cb(source_commit(d->src, l, 0), l, d);
+        dispatch_commit_result(d, d->ops->commit(d->ctx, l, 0), l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* --- records in ---------------------------------------------------------------- */
+/* --- records in, records out ---------------------------------------------------- */
 
-static void maybe_pause(dispatch_t *d, part_t *p)
+void dispatch_record(dispatch_t *d, const char *topic, int32_t partition, int64_t offset,
+                     const void *key, size_t key_len, void *msg)
 {
-    size_t pending = offsets_pending(&p->offs);
-    if (!p->paused && pending >= d->hw) {
-        p->paused = 1;
-        stats_inc(d->stats, STAT_PAUSES);
-        KGW_DEBUG("partition paused topic=%s partition=%d buffered=%zu", p->topic,
-                  (int)p->partition, pending);
-        source_pause(d->src, p->topic, p->partition, 1);
-    } else if (p->paused && !d->stopping && pending <= d->hw / 2) {
-        p->paused = 0;
-        KGW_DEBUG("partition resumed topic=%s partition=%d buffered=%zu", p->topic,
-                  (int)p->partition, pending);
-        source_pause(d->src, p->topic, p->partition, 0);
-    }
-}
-
-static void message_cb(rd_kafka_message_t *rkm, void *opaque)
-{
-    dispatch_t *d = opaque;
-    const char *topic = rd_kafka_topic_name(rkm->rkt);
-    part_t *p = d->stopping ? NULL : part_find(d, topic, rkm->partition);
+    part_t *p = d->stopping ? NULL : parts_find(&d->parts, topic, partition);
     if (!p) {
-        rd_kafka_message_destroy(rkm);
+        d->ops->msg_free(d->ctx, msg);
         return;
     }
-    if (offsets_track(&p->offs, rkm->offset)) {
+    int rc = offsets_track(&p->offs, offset);
+    if (rc == OFFSETS_ERR_ORDER) {
         KGW_WARN("record out of order, ignored topic=%s partition=%d offset=%" PRId64, topic,
-                 (int)rkm->partition, rkm->offset);
-        rd_kafka_message_destroy(rkm);
+                 (int)partition, offset);
+        d->ops->msg_free(d->ctx, msg);
         return;
     }
-    rec_t *rec = malloc(sizeof(*rec));
-    if (!rec || lanes_push(d->lanes, (uintptr_t)p, rkm->key, rkm->key_len, &rec->item)) {
-        free(rec);
-        rd_kafka_message_destroy(rkm);
-        KGW_ERROR("out of memory buffering a record topic=%s partition=%d", topic,
-                  (int)rkm->partition);
+    rec_t *rec = rc ? NULL : kgw_malloc(sizeof(*rec));
+    if (!rec || lanes_push(d->lanes, (uintptr_t)p, key, key_len, &rec->item)) {
+        /* Not buffered, so never delivered: stop rather than let a later
+         * commit pass it. If it is tracked, its offset holds every commit
+         * below it; if not, nothing after it is tracked before we stop. */
+        KGW_ERROR("out of memory buffering a record topic=%s partition=%d offset=%" PRId64
+                  " (stopping; nothing at or after it is committed)",
+                  topic, (int)partition, offset);
+        kgw_free(rec);
+        d->ops->msg_free(d->ctx, msg);
         begin_shutdown(d, 1);
         return;
     }
     rec->part = p;
-    rec->rkm = rkm;
+    rec->topic = topic;
+    rec->partition = partition;
+    rec->offset = offset;
+    rec->msg = msg;
     stats_inc(d->stats, STAT_CONSUMED);
-    maybe_pause(d, p);
+    flow(d, p);
     pump(d);
 }
 
-/* --- delivery slots ------------------------------------------------------------ */
-
 static void check_drained(dispatch_t *d);
 
-/* Gives the slot back. `done`: the record is processed (its offset may be
- * committed); otherwise it is abandoned and will be redelivered. */
-static void release(delivery_t *dv, int done)
+/* A slot gave a record back (delivery_owner_t.release_cb). */
+static void release_cb(rec_t *rec, int done, void *opaque)
 {
-    dispatch_t *d = dv->d;
-    rec_t *rec = dv->rec;
+    dispatch_t *d = opaque;
     part_t *p = rec->part;
     if (done && !p->revoked && !d->finished) {
-        offsets_done(&p->offs, rec->rkm->offset);
+        offsets_done(&p->offs, rec->offset);
         d->processed++;
-        maybe_pause(d, p);
-    } else if (!done) {
-        stats_inc(d->stats, STAT_DROPPED);
+        flow(d, p);
     }
     lanes_finish(d->lanes, &rec->item);
-    rd_kafka_message_destroy(rec->rkm);
-    free(rec);
-    dv->rec = NULL;
-    dv->next_free = d->free_slots;
-    d->free_slots = dv;
-    d->active--;
-    if (--p->inflight == 0 && p->revoked) {
-        unlink_part(&d->zombies, p);
-        part_free(p);
-    }
+    free_rec(d, rec);
+    parts_release(&d->parts, p);
     if (d->cfg->max_messages && d->processed >= (uint64_t)d->cfg->max_messages && !d->stopping) {
         KGW_INFO("max messages processed count=%" PRIu64, d->processed);
         begin_shutdown(d, 0);
@@ -441,61 +317,24 @@ static void release(delivery_t *dv, int done)
         pump(d);
 }
 
-static void encode_body(delivery_t *dv)
+static int stopping_cb(void *opaque)
 {
-    const rd_kafka_message_t *rkm = dv->rec->rkm;
-    rd_kafka_headers_t *hdrs = NULL;
-    record_header_t small[16];
-    record_header_t *h = small;
-    size_t nh = 0;
-
-    if (rd_kafka_message_headers(rkm, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
-        size_t cnt = rd_kafka_header_cnt(hdrs);
-        if (cnt > sizeof(small) / sizeof(small[0]))
-            h = malloc(cnt * sizeof(*h));
-        if (!h) {
-            h = small;
-            cnt = 0;
-        }
-        const char *name;
-        const void *val;
-        size_t size;
-        for (size_t i = 0; i < cnt && !rd_kafka_header_get_all(hdrs, i, &name, &val, &size); i++)
-            h[nh++] = (record_header_t){name, strlen(name), val, size};
-    }
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
-    record_view_t rv = {
-        .topic = rd_kafka_topic_name(rkm->rkt),
-        .partition = rkm->partition,
-        .offset = rkm->offset,
-        .key = rkm->key,
-        .key_len = rkm->key_len,
-        .value = rkm->payload,
-        .value_len = rkm->len,
-        .timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts,
-        .headers = h,
-        .header_count = nh,
-    };
-    record_buf_reset(&dv->body);
-    if (record_encode(&rv, &dv->body))
-        record_buf_reset(&dv->body); /* out of memory: an empty body fails visibly */
-    if (h != small)
-        free(h);
-    record_webhook_id(dv->req.webhook_id, sizeof(dv->req.webhook_id), rv.topic, rv.partition,
-                      rv.offset);
+    return ((dispatch_t *)opaque)->stopping;
 }
 
-static void start(dispatch_t *d, rec_t *rec)
+static void stop_cb(void *opaque)
 {
-    delivery_t *dv = d->free_slots;
-    d->free_slots = dv->next_free;
-    dv->rec = rec;
-    dv->attempts = 0;
-    d->active++;
-    rec->part->inflight++;
-    encode_body(dv);
-    attempt(dv);
+    begin_shutdown(opaque, 1);
+}
+
+void dispatch_http_done(dispatch_t *d, sink_req_t *req)
+{
+    deliveries_http_done(d->ds, req);
+}
+
+void dispatch_dlq_done(dispatch_t *d, void *msg_opaque, int err, const char *errstr)
+{
+    deliveries_dlq_done(d->ds, msg_opaque, err, errstr);
 }
 
 static void rate_cb(uv_timer_t *handle)
@@ -507,8 +346,9 @@ static void rate_cb(uv_timer_t *handle)
 
 static void pump(dispatch_t *d)
 {
-    while (!d->stopping && d->active < (size_t)d->cfg->workers && lanes_ready(d->lanes)) {
-        if (d->cfg->max_messages && d->processed + d->active >= (uint64_t)d->cfg->max_messages)
+    while (!d->stopping && deliveries_has_free(d->ds) && lanes_ready(d->lanes)) {
+        if (d->cfg->max_messages &&
+            d->processed + deliveries_active(d->ds) >= (uint64_t)d->cfg->max_messages)
             return;
         if (d->cfg->rate_per_s > 0) {
             uint64_t wait_ns = kgw_ratelimit_take(&d->rl, uv_hrtime());
@@ -521,153 +361,8 @@ static void pump(dispatch_t *d)
                 return;
             }
         }
-        start(d, container_of(lanes_pop(d->lanes), rec_t, item));
+        deliveries_submit(d->ds, container_of(lanes_pop(d->lanes), rec_t, item));
     }
-}
-
-static void retry_cb(uv_timer_t *handle)
-{
-    delivery_t *dv = handle->data;
-    if (dv->rec->part->revoked || dv->d->stopping)
-        release(dv, 0);
-    else
-        attempt(dv);
-}
-
-static void attempt(delivery_t *dv)
-{
-    dv->attempts++;
-    stats_inc(dv->d->stats, STAT_ATTEMPTS);
-    dv->req.body = &dv->body;
-    dv->req.opaque = dv;
-    if (sink_send(dv->d->sink, &dv->req)) {
-        /* Only allocation failures get here: try again shortly rather than
-         * fail a record the target never saw. */
-        KGW_ERROR("cannot start an HTTP request webhook_id=%s (retrying in 1 s)",
-                  dv->req.webhook_id);
-        uv_timer_start(&dv->timer, retry_cb, 1000, 0);
-    }
-}
-
-/* --- failure policy -------------------------------------------------------------- */
-
-static void dlq_send(delivery_t *dv);
-
-static void dlq_retry_cb(uv_timer_t *handle)
-{
-    delivery_t *dv = handle->data;
-    if (dv->rec->part->revoked || dv->d->stopping)
-        release(dv, 0);
-    else
-        dlq_send(dv);
-}
-
-static void dlq_send(delivery_t *dv)
-{
-    char msg[CURL_ERROR_SIZE + 32];
-    if (dv->req.status)
-        snprintf(msg, sizeof(msg), "HTTP %ld", dv->req.status);
-    else
-        snprintf(msg, sizeof(msg), "%s", dv->req.error);
-    deadletter_reason_t why = {dv->req.status, dv->attempts, msg, dv->req.webhook_id};
-    if (deadletter_send(dv->d->dl, dv->rec->rkm, &why, dv))
-        uv_timer_start(&dv->timer, dlq_retry_cb, 100, 0);
-}
-
-static void dlq_done_cb(void *msg_opaque, rd_kafka_resp_err_t err, void *opaque)
-{
-    dispatch_t *d = opaque;
-    delivery_t *dv = msg_opaque;
-    if (d->finished)
-        return;
-    const rd_kafka_message_t *rkm = dv->rec->rkm;
-    if (err) {
-        KGW_ERROR("dead-letter produce failed topic=%s source_topic=%s partition=%d "
-                  "offset=%" PRId64 " error=\"%s\" (retrying in 1 s)",
-                  d->cfg->dlq_topic, rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
-                  rkm->offset, rd_kafka_err2str(err));
-        uv_timer_start(&dv->timer, dlq_retry_cb, 1000, 0);
-        return;
-    }
-    stats_inc(d->stats, STAT_DEAD_LETTERED);
-    KGW_INFO("dead-lettered topic=%s partition=%d offset=%" PRId64 " dlq_topic=%s",
-             rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, rkm->offset, d->cfg->dlq_topic);
-    release(dv, 1);
-}
-
-static void final_failure(delivery_t *dv)
-{
-    dispatch_t *d = dv->d;
-    const rd_kafka_message_t *rkm = dv->rec->rkm;
-    const char *topic = rd_kafka_topic_name(rkm->rkt);
-    stats_inc(d->stats, STAT_FAILED);
-    switch (d->cfg->on_failure) {
-    case ON_FAILURE_DLQ:
-        KGW_WARN("delivery failed, dead-lettering topic=%s partition=%d offset=%" PRId64
-                 " status=%ld attempts=%d error=\"%s\"",
-                 topic, (int)rkm->partition, rkm->offset, dv->req.status, dv->attempts,
-                 dv->req.error);
-        dlq_send(dv);
-        return;
-    case ON_FAILURE_SKIP:
-        stats_inc(d->stats, STAT_SKIPPED);
-        KGW_ERROR("delivery failed, skipped topic=%s partition=%d offset=%" PRId64
-                  " status=%ld attempts=%d error=\"%s\"",
-                  topic, (int)rkm->partition, rkm->offset, dv->req.status, dv->attempts,
-                  dv->req.error);
-        release(dv, 1);
-        return;
-    case ON_FAILURE_STOP:
-        KGW_ERROR("delivery failed, stopping topic=%s partition=%d offset=%" PRId64
-                  " status=%ld attempts=%d error=\"%s\" (nothing at or after this offset is "
-                  "committed)",
-                  topic, (int)rkm->partition, rkm->offset, dv->req.status, dv->attempts,
-                  dv->req.error);
-        begin_shutdown(d, 1);
-        release(dv, 0);
-        return;
-    }
-}
-
-static void http_done_cb(sink_req_t *req, void *opaque)
-{
-    dispatch_t *d = opaque;
-    delivery_t *dv = req->opaque;
-    if (dv->rec->part->revoked) {
-        release(dv, 0);
-        return;
-    }
-    outcome_t outcome = policy_classify(req->status);
-    if (outcome == OUTCOME_OK) {
-        stats_inc(d->stats, STAT_DELIVERED);
-        release(dv, 1);
-        return;
-    }
-    if (outcome == OUTCOME_RETRY && dv->attempts <= d->cfg->retries) {
-        if (d->stopping) {
-            release(dv, 0);
-            return;
-        }
-        stats_inc(d->stats, STAT_RETRIED);
-        uint64_t delay_ms = policy_backoff_ms(d->cfg->retry_delay_ms, dv->attempts,
-                                              (uint32_t)random() * 2u + (uint32_t)(random() & 1));
-        if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
-            delay_ms = (uint64_t)(req->retry_after_s < d->cfg->retry_after_max_s
-                                      ? req->retry_after_s
-                                      : d->cfg->retry_after_max_s) *
-                       1000;
-        KGW_WARN("delivery attempt failed webhook_id=%s status=%ld attempt=%d error=\"%s\" "
-                 "retry_in_ms=%" PRIu64,
-                 req->webhook_id, req->status, dv->attempts, req->error, delay_ms);
-        if (delay_ms == 0)
-            attempt(dv);
-        else
-            uv_timer_start(&dv->timer, retry_cb, delay_ms, 0);
-        return;
-    }
-    if (!req->error[0] && req->status)
-        snprintf(req->error, sizeof(req->error), "HTTP %ld", req->status);
-    final_failure(dv);
 }
 
 /* --- timers, shutdown ------------------------------------------------------------- */
@@ -675,8 +370,8 @@ static void http_done_cb(sink_req_t *req, void *opaque)
 static int64_t total_lag(dispatch_t *d)
 {
     int64_t lag = 0;
-    for (part_t *p = d->parts; p; p = p->next) {
-        int64_t hi = source_high_watermark(d->src, p->topic, p->partition);
+    for (part_t *p = d->parts.list; p; p = p->next) {
+        int64_t hi = d->ops->high_watermark(d->ctx, p->topic, p->partition);
         int64_t pos = offsets_committable(&p->offs);
         if (hi >= 0 && pos >= 0 && hi > pos)
             lag += hi - pos;
@@ -684,23 +379,16 @@ static int64_t total_lag(dispatch_t *d)
     return lag;
 }
 
-static size_t total_buffered(dispatch_t *d)
-{
-    size_t n = 0;
-    for (part_t *p = d->parts; p; p = p->next)
-        n += offsets_pending(&p->offs);
-    return n;
-}
-
 static void commit_timer_cb(uv_timer_t *handle)
 {
     dispatch_t *d = handle->data;
-    stats_set_gauges(d->stats, d->active, total_buffered(d), total_lag(d));
-    if (d->commit_hold_until_ms > uv_now(d->loop))
+    stats_set_gauges(d->stats, deliveries_active(d->ds), parts_buffered(&d->parts), total_lag(d));
+    /* A lost assignment's partitions may be another member's by now. */
+    if (d->commit_hold_until_ms > uv_now(d->loop) || d->ops->assignment_lost(d->ctx))
         return;
-    rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
+    rd_kafka_topic_partition_list_t *l = commit_list(d);
     if (l->cnt) {
-        rd_kafka_resp_err_t err = source_commit(d->src, l, 1);
+        rd_kafka_resp_err_t err = d->ops->commit(d->ctx, l, 1);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
             KGW_WARN("commit failed error=\"%s\"", rd_kafka_err2str(err));
     }
@@ -711,9 +399,20 @@ static void stats_timer_cb(uv_timer_t *handle)
 {
     dispatch_t *d = handle->data;
     uint64_t now = uv_now(d->loop);
-    stats_set_gauges(d->stats, d->active, total_buffered(d), total_lag(d));
+    stats_set_gauges(d->stats, deliveries_active(d->ds), parts_buffered(&d->parts), total_lag(d));
     stats_log_progress(d->stats, (double)(now - d->stats_last_ms) / 1000.0);
     d->stats_last_ms = now;
+}
+
+/* What the final commit line says about the assigned partitions. */
+static void final_commit_log(dispatch_t *d, size_t sent, int tries)
+{
+    size_t idle = 0;
+    for (part_t *p = d->parts.list; p; p = p->next)
+        idle += offsets_committable(&p->offs) < 0;
+    KGW_INFO("final commit assigned_partitions=%zu committed_now=%zu already_committed=%zu "
+             "without_records=%zu records_processed=%" PRIu64 " attempts=%d",
+             d->parts.count, sent, d->parts.count - sent - idle, idle, d->processed, tries);
 }
 
 /*
@@ -724,7 +423,7 @@ static void stats_timer_cb(uv_timer_t *handle)
  * its last commit to the next owner. So the commit is retried, serving the
  * group's events in between so the rebalance completes (a cooperative
  * member keeps its partitions through it; any revoked meanwhile are
- * committed by revoke_cb and leave the list), for up to FINAL_COMMIT_MS.
+ * committed by dispatch_revoke and leave the list), for up to FINAL_COMMIT_MS.
  */
 static void final_commit(dispatch_t *d)
 {
@@ -736,19 +435,18 @@ static void final_commit(dispatch_t *d)
          * commits and clears the hold, so wait for one when a rebalance is
          * known to be under way. */
         while (d->commit_hold_until_ms > uv_now(d->loop) && uv_hrtime() < deadline) {
-            source_wait(d->src, FINAL_COMMIT_RETRY_MS);
+            d->ops->wait(d->ctx, FINAL_COMMIT_RETRY_MS);
             uv_update_time(d->loop);
         }
-        rd_kafka_topic_partition_list_t *l = commit_list(d, 0);
+        rd_kafka_topic_partition_list_t *l = commit_list(d);
         int n = l->cnt;
-        rd_kafka_resp_err_t err = n ? source_commit(d->src, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_resp_err_t err = n ? d->ops->commit(d->ctx, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
         if (n)
-            commit_cb(err, l, d);
+            dispatch_commit_result(d, err, l);
         rd_kafka_topic_partition_list_destroy(l);
         tries++;
         if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            KGW_INFO("final commit partitions=%d processed=%" PRIu64 " attempts=%d", n,
-                     d->processed, tries);
+            final_commit_log(d, (size_t)n, tries);
             return;
         }
         if (uv_hrtime() >= deadline) {
@@ -757,29 +455,37 @@ static void final_commit(dispatch_t *d)
             return;
         }
         if (d->commit_hold_until_ms <= uv_now(d->loop))
-            source_wait(d->src, FINAL_COMMIT_RETRY_MS);
+            d->ops->wait(d->ctx, FINAL_COMMIT_RETRY_MS);
     }
 }
 
-static void finish(dispatch_t *d)
+/* Stops everything and closes every handle (the loop then ends). */
+static void teardown(dispatch_t *d)
 {
+    d->finished = 1;
+    deliveries_close(d->ds);
+    d->ops->sink_stop(d->ctx);
+    d->ops->close(d->ctx);
+    if (d->cfg->on_failure == ON_FAILURE_DLQ)
+        d->ops->dlq_stop(d->ctx, SHUTDOWN_GRACE_MS);
+    if (d->handles_init) {
+        uv_close((uv_handle_t *)&d->rate_timer, NULL);
+        uv_close((uv_handle_t *)&d->commit_timer, NULL);
+        uv_close((uv_handle_t *)&d->stats_timer, NULL);
+        uv_close((uv_handle_t *)&d->drain_timer, NULL);
+        uv_close((uv_handle_t *)&d->finish_timer, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+    }
+}
+
+static void finish_timer_cb(uv_timer_t *handle)
+{
+    dispatch_t *d = handle->data;
     if (d->finished)
         return;
     final_commit(d);
-    d->finished = 1;
-    for (size_t i = 0; i < (size_t)d->cfg->workers; i++)
-        uv_timer_stop(&d->slots[i].timer);
-    sink_stop(d->sink);
-    source_close(d->src);
-    deadletter_stop(d->dl, SHUTDOWN_GRACE_MS);
-    for (size_t i = 0; i < (size_t)d->cfg->workers; i++)
-        uv_close((uv_handle_t *)&d->slots[i].timer, NULL);
-    uv_close((uv_handle_t *)&d->rate_timer, NULL);
-    uv_close((uv_handle_t *)&d->commit_timer, NULL);
-    uv_close((uv_handle_t *)&d->stats_timer, NULL);
-    uv_close((uv_handle_t *)&d->drain_timer, NULL);
-    uv_close((uv_handle_t *)&d->sigint, NULL);
-    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    teardown(d);
     KGW_INFO("stopped delivered=%" PRIu64 " failed=%" PRIu64 " dead_lettered=%" PRIu64
              " skipped=%" PRIu64 " exit_code=%d",
              stats_get(d->stats, STAT_DELIVERED), stats_get(d->stats, STAT_FAILED),
@@ -787,10 +493,20 @@ static void finish(dispatch_t *d)
              d->exit_code);
 }
 
+/* The end came: the teardown runs from a timer of its own, never inside
+ * the callback that noticed (a sink result, a dead-letter report). */
+static void arm_finish(dispatch_t *d)
+{
+    if (d->finish_armed || d->finished)
+        return;
+    d->finish_armed = 1;
+    uv_timer_start(&d->finish_timer, finish_timer_cb, 0, 0);
+}
+
 static void check_drained(dispatch_t *d)
 {
-    if (d->stopping && !d->finished && d->active == 0)
-        finish(d);
+    if (d->stopping && deliveries_active(d->ds) == 0)
+        arm_finish(d);
 }
 
 static void drain_timer_cb(uv_timer_t *handle)
@@ -798,8 +514,8 @@ static void drain_timer_cb(uv_timer_t *handle)
     dispatch_t *d = handle->data;
     KGW_WARN("shutdown deadline passed, abandoning deliveries in_flight=%zu "
              "(not committed; redelivered on restart)",
-             d->active);
-    finish(d);
+             deliveries_active(d->ds));
+    arm_finish(d);
 }
 
 static void begin_shutdown(dispatch_t *d, int exit_code)
@@ -809,32 +525,28 @@ static void begin_shutdown(dispatch_t *d, int exit_code)
     if (d->stopping)
         return;
     d->stopping = 1;
-    KGW_INFO("shutting down in_flight=%zu", d->active);
-    source_pause_all(d->src);
-    for (part_t *p = d->parts; p; p = p->next)
+    KGW_INFO("shutting down in_flight=%zu", deliveries_active(d->ds));
+    d->ops->pause_all(d->ctx);
+    for (part_t *p = d->parts.list; p; p = p->next)
         lanes_drop_group(d->lanes, (uintptr_t)p, drop_rec_cb, d);
     uv_timer_stop(&d->rate_timer);
     uv_timer_start(&d->drain_timer, drain_timer_cb,
                    (uint64_t)(d->cfg->timeout_s * 1000) + SHUTDOWN_GRACE_MS, 0);
-    /* Slots waiting out a backoff are abandoned now: their records were not
-     * delivered and are not committed. The caller may itself be about to
-     * release a slot, so this runs on the next loop turn. */
-    for (size_t i = 0; i < (size_t)d->cfg->workers; i++) {
-        delivery_t *dv = &d->slots[i];
-        if (dv->rec && uv_is_active((uv_handle_t *)&dv->timer)) {
-            uv_timer_stop(&dv->timer);
-            uv_timer_start(&dv->timer, retry_cb, 0, 0);
-        }
-    }
+    deliveries_abandon_waiting(d->ds);
     check_drained(d);
+}
+
+void dispatch_shutdown(dispatch_t *d, int exit_code)
+{
+    begin_shutdown(d, exit_code);
 }
 
 static void signal_cb(uv_signal_t *handle, int signum)
 {
     dispatch_t *d = handle->data;
-    if (d->stopping && !d->finished) {
+    if (d->stopping) {
         KGW_WARN("second signal, abandoning in-flight deliveries signal=%s", strsignal(signum));
-        finish(d);
+        arm_finish(d);
         return;
     }
     KGW_INFO("signal received signal=%s", strsignal(signum));
@@ -843,60 +555,43 @@ static void signal_cb(uv_signal_t *handle, int signum)
 
 /* --- lifecycle -------------------------------------------------------------------- */
 
-dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, char *errstr,
-                         size_t errstr_size)
+dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
+                         const dispatch_ops_t *ops, void *ops_ctx, char *errstr, size_t errstr_size)
 {
-    dispatch_t *d = calloc(1, sizeof(*d));
+    static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb};
+    dispatch_t *d = kgw_calloc(1, sizeof(*d));
     if (!d) {
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
     d->loop = loop;
     d->cfg = cfg;
-    d->slots = calloc((size_t)cfg->workers, sizeof(*d->slots));
+    d->stats = stats;
+    d->ops = ops;
+    d->ctx = ops_ctx;
+    parts_init(&d->parts, cfg->max_buffered);
     d->lanes = lanes_new(cfg->ordering);
-    if (!d->slots || !d->lanes) {
+    d->ds = deliveries_new(loop, cfg, stats, ops, ops_ctx, &owner, d);
+    if (!d->lanes || !d->ds) {
         snprintf(errstr, errstr_size, "out of memory");
-        goto fail;
+        dispatch_destroy(d);
+        return NULL;
     }
-    for (size_t i = (size_t)cfg->workers; i-- > 0;) {
-        delivery_t *dv = &d->slots[i];
-        dv->d = d;
-        record_buf_init(&dv->body);
-        dv->next_free = d->free_slots;
-        d->free_slots = dv;
-    }
-    if (!(d->stats = stats_new(cfg->metrics_port, errstr, errstr_size)))
-        goto fail;
-    if (!(d->sink = sink_new(loop, cfg, http_done_cb, d, errstr, errstr_size)))
-        goto fail;
-    if (cfg->on_failure == ON_FAILURE_DLQ &&
-        !(d->dl = deadletter_new(loop, cfg, dlq_done_cb, d, errstr, errstr_size)))
-        goto fail;
-    static const source_cbs_t cbs = {assign_cb, revoke_cb, message_cb, commit_cb};
-    if (!(d->src = source_new(loop, cfg, &cbs, d, errstr, errstr_size)))
-        goto fail;
-    update_hw(d);
     return d;
-fail:
-    dispatch_destroy(d);
-    return NULL;
 }
 
 int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
 {
-    for (size_t i = 0; i < (size_t)d->cfg->workers; i++) {
-        uv_timer_init(d->loop, &d->slots[i].timer);
-        d->slots[i].timer.data = &d->slots[i];
-    }
+    deliveries_start(d->ds);
     uv_timer_init(d->loop, &d->rate_timer);
     uv_timer_init(d->loop, &d->commit_timer);
     uv_timer_init(d->loop, &d->stats_timer);
     uv_timer_init(d->loop, &d->drain_timer);
+    uv_timer_init(d->loop, &d->finish_timer);
     uv_signal_init(d->loop, &d->sigint);
     uv_signal_init(d->loop, &d->sigterm);
     d->rate_timer.data = d->commit_timer.data = d->stats_timer.data = d->drain_timer.data = d;
-    d->sigint.data = d->sigterm.data = d;
+    d->finish_timer.data = d->sigint.data = d->sigterm.data = d;
     d->handles_init = 1;
     kgw_ratelimit_init(&d->rl, d->cfg->rate_per_s, 1, uv_hrtime());
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
@@ -908,8 +603,14 @@ int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
         d->stats_last_ms = uv_now(d->loop);
         uv_timer_start(&d->stats_timer, stats_timer_cb, ms ? ms : 1, ms ? ms : 1);
     }
-    if (source_start(d->src, errstr, errstr_size))
+    if (d->ops->source_start(d->ctx, errstr, errstr_size)) {
+        /* Not from a callback: main's call. Every handle closes, so the
+         * loop main runs next ends and closes cleanly. */
+        d->exit_code = 1;
+        d->stopping = 1;
+        teardown(d);
         return -1;
+    }
     if (d->cfg->insecure)
         KGW_WARN("TLS verification of the target is OFF (--insecure): anyone on the path can "
                  "read and change the records sent to target=%s",
@@ -928,40 +629,21 @@ int dispatch_exit_code(const dispatch_t *d)
     return d->exit_code;
 }
 
+static void drop_held_cb(rec_t *rec, void *opaque)
+{
+    free_rec(opaque, rec);
+}
+
 void dispatch_destroy(dispatch_t *d)
 {
     if (!d)
         return;
-    /* Messages go back to librdkafka before its handle is destroyed. */
-    if (d->slots) {
-        for (size_t i = 0; i < (size_t)d->cfg->workers; i++) {
-            delivery_t *dv = &d->slots[i];
-            if (dv->rec) {
-                rd_kafka_message_destroy(dv->rec->rkm);
-                free(dv->rec);
-            }
-            record_buf_term(&dv->body);
-        }
-    }
-    for (part_t *p = d->parts; p;) {
-        part_t *next = p->next;
-        if (d->lanes)
+    /* Messages go back to the source before its handle is destroyed. */
+    deliveries_destroy(d->ds, drop_held_cb, d);
+    if (d->lanes)
+        for (part_t *p = d->parts.list; p; p = p->next)
             lanes_drop_group(d->lanes, (uintptr_t)p, drop_rec_cb, d);
-        part_free(p);
-        p = next;
-    }
-    for (part_t *p = d->zombies; p;) {
-        part_t *next = p->next;
-        part_free(p);
-        p = next;
-    }
-    while (d->orphans)
-        orphan_remove(&d->orphans);
-    sink_destroy(d->sink);
-    deadletter_destroy(d->dl);
-    source_destroy(d->src);
-    stats_destroy(d->stats);
+    parts_term(&d->parts);
     lanes_destroy(d->lanes);
-    free(d->slots);
-    free(d);
+    kgw_free(d);
 }

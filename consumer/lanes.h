@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct lane lane_t;
 

@@ -1,18 +1,26 @@
 /*
- * kgw-consumer: Kafka -> webhook forwarder. Wiring only.
+ * kgw-consumer: Kafka -> webhook forwarder. Wiring only: parse the flags
+ * (cli), create and start the consumer (app), run the loop, destroy.
  *
- * Thread model: one libuv loop on the main thread owns all of kgw-consumer's
- * state (partitions, buffered records, delivery slots, offsets, timers) and
- * runs every callback that touches it: librdkafka's consumer queue and the
- * dead-letter producer's delivery reports wake it through pipes
- * (rd_kafka_queue_io_event_enable), libcurl multi through its socket and
- * timer callbacks, and SIGINT/SIGTERM through uv_signal.
- * Other threads: the HTTP threads (consumer/sink.c: libcurl on loops of
- * their own; requests go there and come back through locked hand-off queues
- * and uv_async), the resume kicker (consumer/source.c), librdkafka's
- * internal threads (they touch only librdkafka and the thread-safe logger),
- * curl's resolver threads, and, with -metrics-port, libmicrohttpd's thread,
- * which only renders the atomic Prometheus registry.
+ * Thread model. The main thread runs one libuv loop that owns all of
+ * kgw-consumer's state (partitions, buffered records, delivery slots,
+ * offsets, timers: dispatch, parts, delivery, lanes) and runs every callback
+ * that touches it: librdkafka's consumer queue and the dead-letter
+ * producer's reports and errors wake it through pipes
+ * (rd_kafka_queue_io_event_enable), the HTTP threads' results through the
+ * sink's outbox, and SIGINT/SIGTERM through uv_signal. Teardown runs from a
+ * timer on this loop, never inside one of those callbacks.
+ * Other threads, and what they touch:
+ * - the HTTP threads (consumer/sink.c, -http-threads): each a libuv loop of
+ *   its own with a curl multi handle; requests reach them through their
+ *   inbox and come back through the sink's outbox, both kgw_handoff queues
+ *   (common/kgw_handoff.h), the only hand-off between kgw-consumer's threads;
+ * - the resume kicker (consumer/source.c): takes resumed partitions from a
+ *   kgw_handoff and sends librdkafka a ListOffsets request for each;
+ * - librdkafka's internal threads (they touch only librdkafka and the
+ *   thread-safe logger) and curl's resolver threads;
+ * - with -metrics-port, libmicrohttpd's thread, which only renders the
+ *   atomic Prometheus registry (consumer/stats.h).
  */
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
@@ -25,7 +33,7 @@
 
 #include "common/kgw_log.h"
 #include "consumer/cli.h"
-#include "consumer/dispatch.h"
+#include "consumer/app.h"
 
 int main(int argc, char **argv)
 {
@@ -33,7 +41,7 @@ int main(int argc, char **argv)
     char errstr[512];
     uv_loop_t loop;
     int loop_init = 0;
-    dispatch_t *d = NULL;
+    app_t *app = NULL;
     int exit_code = 1;
     kgw_log_level_t level;
     kgw_log_format_t format;
@@ -72,21 +80,28 @@ int main(int argc, char **argv)
         goto out;
     }
     loop_init = 1;
-    d = dispatch_new(&loop, &cfg, errstr, sizeof(errstr));
-    if (!d) {
+    app = app_new(&loop, &cfg, errstr, sizeof(errstr));
+    if (!app) {
         KGW_ERROR("startup failed error=\"%s\"", errstr);
         goto out;
     }
-    if (dispatch_start(d, errstr, sizeof(errstr))) {
+    if (app_start(app, errstr, sizeof(errstr)))
         KGW_ERROR("startup failed error=\"%s\"", errstr);
-        goto out;
-    }
+    /* After a failed start too: everything started is closing, and the
+     * loop ends once it closed. */
     uv_run(&loop, UV_RUN_DEFAULT);
-    exit_code = dispatch_exit_code(d);
+    exit_code = app_exit_code(app);
 out:
-    dispatch_destroy(d);
-    if (loop_init && uv_loop_close(&loop))
-        KGW_DEBUG("loop closed with handles still open");
+    app_destroy(app);
+    if (loop_init) {
+        /* Handles that modules closed while being destroyed. */
+        uv_run(&loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&loop)) {
+            KGW_ERROR("libuv loop closed with handles still open (a bug)");
+            if (exit_code == 0)
+                exit_code = 1;
+        }
+    }
     curl_global_cleanup();
     cli_config_free(&cfg);
     return exit_code;

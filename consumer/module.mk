@@ -1,12 +1,14 @@
 # kgw-consumer: Kafka -> webhook forwarder (consumer/), its unit tests and test tools.
 CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/lanes.c \
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
-                 consumer/deadletter.c consumer/dispatch.c \
-                 consumer/signature.c
+                 consumer/deadletter.c consumer/parts.c consumer/delivery.c \
+                 consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \
-                      tests/unit/test_consumer_signature.c tests/unit/test_consumer_stats.c
+                      tests/unit/test_consumer_signature.c tests/unit/test_consumer_stats.c \
+                      tests/unit/test_consumer_dispatch.c tests/unit/test_consumer_parts.c \
+                      tests/unit/test_consumer_encode.c
 
 # HMAC-SHA256 for webhook signatures (consumer/signature.c).
 CONSUMER_LIBS := $(shell pkg-config --libs gnutls)

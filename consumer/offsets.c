@@ -6,8 +6,9 @@
  */
 #include "consumer/offsets.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+#include "common/kgw_alloc.h"
 
 void offsets_init(offsets_t *o)
 {
@@ -17,8 +18,8 @@ void offsets_init(offsets_t *o)
 
 void offsets_term(offsets_t *o)
 {
-    free(o->offs);
-    free(o->done);
+    kgw_free(o->offs);
+    kgw_free(o->done);
     offsets_init(o);
 }
 
@@ -42,19 +43,19 @@ int offsets_seed(offsets_t *o, int64_t next)
 static int grow(offsets_t *o)
 {
     size_t cap = o->cap ? o->cap * 2 : 64;
-    int64_t *offs = malloc(cap * sizeof(*offs));
-    uint8_t *done = malloc(cap);
+    int64_t *offs = kgw_malloc(cap * sizeof(*offs));
+    uint8_t *done = kgw_malloc(cap);
     if (!offs || !done) {
-        free(offs);
-        free(done);
+        kgw_free(offs);
+        kgw_free(done);
         return -1;
     }
     for (size_t i = 0; i < o->count; i++) {
         offs[i] = o->offs[AT(o, i)];
         done[i] = o->done[AT(o, i)];
     }
-    free(o->offs);
-    free(o->done);
+    kgw_free(o->offs);
+    kgw_free(o->done);
     o->offs = offs;
     o->done = done;
     o->cap = cap;
@@ -65,13 +66,13 @@ static int grow(offsets_t *o)
 int offsets_track(offsets_t *o, int64_t offset)
 {
     if (offset < 0)
-        return -1;
+        return OFFSETS_ERR_ORDER;
     if (o->count && offset <= o->offs[AT(o, o->count - 1)])
-        return -1;
+        return OFFSETS_ERR_ORDER;
     if (!o->count && o->next >= 0 && offset < o->next)
-        return -1;
+        return OFFSETS_ERR_ORDER;
     if (o->count == o->cap && grow(o))
-        return -1;
+        return OFFSETS_ERR_NOMEM;
     o->offs[AT(o, o->count)] = offset;
     o->done[AT(o, o->count)] = 0;
     o->count++;

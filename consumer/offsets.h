@@ -29,10 +29,17 @@ typedef struct offsets {
 void offsets_init(offsets_t *o);
 void offsets_term(offsets_t *o);
 
+/* offsets_track()'s failures, told apart: an out-of-order record can be
+ * ignored (Kafka redelivered what we have), an untracked one cannot (a later
+ * commit would pass it). */
+#define OFFSETS_ERR_ORDER (-1)
+#define OFFSETS_ERR_NOMEM (-2)
+
 /*
- * Starts tracking a record. Offsets must increase; returns -1 (and tracks
- * nothing) for an offset not above the last tracked or finished one, or on
- * allocation failure; 0 otherwise.
+ * Starts tracking a record. Offsets must increase. Returns 0;
+ * OFFSETS_ERR_ORDER for an offset not above the last tracked or finished
+ * one; OFFSETS_ERR_NOMEM when the ring could not grow. Nothing is tracked
+ * on failure.
  */
 int offsets_track(offsets_t *o, int64_t offset);
 

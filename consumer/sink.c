@@ -4,8 +4,9 @@
  * pool of reusable easy handles (each keeps its options between attempts;
  * the multi handle's connection cache keeps the TCP connections), one
  * uv_timer_t for curl's timeout and one uv_poll_t per socket curl asks to be
- * watched. Requests cross threads only through the locked inbox (loop thread
- * -> HTTP thread) and outbox (back); everything else has one thread.
+ * watched. Requests cross threads only through kgw_handoff queues: each
+ * worker's inbox (loop thread -> its HTTP thread) and the sink's outbox
+ * (HTTP threads -> loop thread); everything else has one thread.
  */
 #include "consumer/sink.h"
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/kgw_fmt.h"
+#include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
 #include "consumer/policy.h"
 #include "consumer/signature.h"
@@ -34,14 +36,15 @@ typedef struct sock_ctx {
 } sock_ctx_t;
 
 /* One HTTP thread: its loop, multi handle, easy handles and sockets are its
- * own; only the inbox (and `stop`) is shared, under `lock`. */
+ * own; only the inbox is shared (kgw_handoff; shut = stop). */
 struct worker {
     sink_t *s;
     uv_thread_t thread;
     int thread_started;
     uv_loop_t loop;
     int loop_init;
-    uv_async_t wake; /* the inbox has requests, or stop was asked */
+    kgw_handoff_t inbox; /* requests from the loop thread; shut: stop */
+    int inbox_init;
     uv_timer_t timer;
     int handles_init;
     CURLM *multi;
@@ -57,11 +60,8 @@ struct worker {
     /* Loop thread's count of the requests handed here and not yet called
      * back: never above max_conns (see sink_send()). */
     size_t assigned;
-    uv_mutex_t lock;
-    sink_req_t *in_head, *in_tail;
-    int stop;
     /* Completed requests, handed to the loop thread in one go per wake-up. */
-    sink_req_t *done_head, *done_tail;
+    kgw_handoff_node_t *done_head, *done_tail;
 };
 
 struct sink {
@@ -69,12 +69,9 @@ struct sink {
     const consumer_config_t *cfg;
     sink_done_cb *done_cb;
     void *opaque;
-    /* On the caller's loop: the outbox has requests. Its own allocation,
-     * freed by its close callback, so the sink can go before the loop runs. */
-    uv_async_t *done_async;
-    uv_mutex_t out_lock;
-    int out_lock_init;
-    sink_req_t *out_head, *out_tail;
+    /* Finished requests, taken on the caller's loop. */
+    kgw_handoff_t outbox;
+    int outbox_init;
     worker_t *workers;
     size_t nworkers;
     int stopped;
@@ -82,14 +79,16 @@ struct sink {
     signature_key_t key;           /* len 0: requests are not signed */
 };
 
-static void queue_push(sink_req_t **head, sink_req_t **tail, sink_req_t *req)
+#define REQ_OF(n) ((sink_req_t *)((char *)(n)-offsetof(sink_req_t, node)))
+
+static void queue_push(kgw_handoff_node_t **head, kgw_handoff_node_t **tail, sink_req_t *req)
 {
-    req->next = NULL;
+    req->node.next = NULL;
     if (*tail)
-        (*tail)->next = req;
+        (*tail)->next = &req->node;
     else
-        *head = req;
-    *tail = req;
+        *head = &req->node;
+    *tail = &req->node;
 }
 
 static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -102,18 +101,11 @@ static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* HTTP thread: hands the finished requests to the loop thread at once. */
 static void flush_done(worker_t *w)
 {
-    sink_t *s = w->s;
     if (!w->done_head)
         return;
-    uv_mutex_lock(&s->out_lock);
-    if (s->out_tail)
-        s->out_tail->next = w->done_head;
-    else
-        s->out_head = w->done_head;
-    s->out_tail = w->done_tail;
-    uv_mutex_unlock(&s->out_lock);
+    /* Refused only after sink_stop(): then the loop abandons them anyway. */
+    kgw_handoff_push_chain(&w->s->outbox, w->done_head, w->done_tail);
     w->done_head = w->done_tail = NULL;
-    uv_async_send(s->done_async);
 }
 
 static void check_info(worker_t *w)
@@ -449,25 +441,23 @@ static void worker_shutdown(worker_t *w)
         sock_close(w, w->socks);
     w->handles_init = 0;
     uv_close((uv_handle_t *)&w->timer, worker_close_cb);
-    uv_close((uv_handle_t *)&w->wake, worker_close_cb);
+    kgw_handoff_close(&w->inbox);
 }
 
-static void wake_cb(uv_async_t *handle)
+/* HTTP thread: the inbox has requests, or stop was asked (requests queued
+ * then are abandoned, like those in flight). */
+static void inbox_cb(kgw_handoff_t *h, void *opaque)
 {
-    worker_t *w = handle->data;
-    uv_mutex_lock(&w->lock);
-    sink_req_t *req = w->in_head;
-    int stop = w->stop;
-    w->in_head = w->in_tail = NULL;
-    uv_mutex_unlock(&w->lock);
-    if (stop) {
+    worker_t *w = opaque;
+    kgw_handoff_node_t *n = kgw_handoff_take(h);
+    if (kgw_handoff_is_shut(h)) {
         worker_shutdown(w);
         return;
     }
-    while (req) {
-        sink_req_t *next = req->next;
-        start_req(w, req);
-        req = next;
+    while (n) {
+        kgw_handoff_node_t *next = n->next;
+        start_req(w, REQ_OF(n));
+        n = next;
     }
     flush_done(w);
 }
@@ -479,20 +469,16 @@ static void worker_main(void *arg)
 }
 
 /* Loop thread: runs the callbacks of the requests the HTTP threads finished. */
-static void done_async_cb(uv_async_t *handle)
+static void outbox_cb(kgw_handoff_t *h, void *opaque)
 {
-    sink_t *s = handle->data;
-    if (!s)
-        return;
-    uv_mutex_lock(&s->out_lock);
-    sink_req_t *req = s->out_head;
-    s->out_head = s->out_tail = NULL;
-    uv_mutex_unlock(&s->out_lock);
-    while (req && !s->stopped) {
-        sink_req_t *next = req->next;
+    sink_t *s = opaque;
+    kgw_handoff_node_t *n = kgw_handoff_take(h);
+    while (n && !s->stopped) {
+        kgw_handoff_node_t *next = n->next;
+        sink_req_t *req = REQ_OF(n);
         s->workers[req->worker].assigned--;
         s->done_cb(req, s->opaque); /* may sink_send() the same req again */
-        req = next;
+        n = next;
     }
 }
 
@@ -500,7 +486,7 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
 {
     w->s = s;
     w->max_conns = max_conns;
-    if (uv_mutex_init(&w->lock) || uv_loop_init(&w->loop)) {
+    if (uv_loop_init(&w->loop)) {
         snprintf(errstr, errstr_size, "cannot create an HTTP thread's loop");
         return -1;
     }
@@ -520,11 +506,16 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
     curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max_conns);
     curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_conns);
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, max_conns);
-    if (uv_async_init(&w->loop, &w->wake, wake_cb) || uv_timer_init(&w->loop, &w->timer)) {
+    /* The worker's loop is not running yet: its handles may be set up here. */
+    if (kgw_handoff_init(&w->inbox, &w->loop, inbox_cb, w)) {
+        snprintf(errstr, errstr_size, "cannot create an HTTP thread's inbox");
+        return -1;
+    }
+    w->inbox_init = 1;
+    if (uv_timer_init(&w->loop, &w->timer)) {
         snprintf(errstr, errstr_size, "cannot create an HTTP thread's handles");
         return -1;
     }
-    w->wake.data = w;
     w->timer.data = w;
     w->handles_init = 1;
     if (uv_thread_create(&w->thread, worker_main, w)) {
@@ -564,19 +555,11 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         }
         s->fixed_hdrs = l;
     }
-    if (uv_mutex_init(&s->out_lock)) {
-        snprintf(errstr, errstr_size, "cannot create a lock");
+    if (kgw_handoff_init(&s->outbox, loop, outbox_cb, s)) {
+        snprintf(errstr, errstr_size, "cannot create the HTTP results' queue");
         goto fail;
     }
-    s->out_lock_init = 1;
-    s->done_async = calloc(1, sizeof(*s->done_async));
-    if (!s->done_async || uv_async_init(loop, s->done_async, done_async_cb)) {
-        free(s->done_async);
-        s->done_async = NULL;
-        snprintf(errstr, errstr_size, "cannot create an async handle");
-        goto fail;
-    }
-    s->done_async->data = s;
+    s->outbox_init = 1;
     size_t nw = cfg->http_threads > 0 ? (size_t)cfg->http_threads : 1;
     if (nw > (size_t)cfg->workers)
         nw = (size_t)cfg->workers;
@@ -613,17 +596,10 @@ int sink_send(sink_t *s, sink_req_t *req)
             best = i;
     worker_t *w = &s->workers[best];
     req->worker = best;
+    if (kgw_handoff_push(&w->inbox, &req->node)) /* its thread is stopping */
+        return -1;
     w->assigned++;
-    uv_mutex_lock(&w->lock);
-    queue_push(&w->in_head, &w->in_tail, req);
-    uv_mutex_unlock(&w->lock);
-    uv_async_send(&w->wake);
     return 0;
-}
-
-static void free_handle_cb(uv_handle_t *handle)
-{
-    free(handle);
 }
 
 static void stop_threads(sink_t *s)
@@ -632,18 +608,13 @@ static void stop_threads(sink_t *s)
         worker_t *w = &s->workers[i];
         if (!w->thread_started)
             continue;
-        uv_mutex_lock(&w->lock);
-        w->stop = 1;
-        uv_mutex_unlock(&w->lock);
-        uv_async_send(&w->wake);
+        kgw_handoff_shut(&w->inbox);
         uv_thread_join(&w->thread);
         w->thread_started = 0;
     }
-    if (s->done_async) {
-        s->done_async->data = NULL;
-        uv_close((uv_handle_t *)s->done_async, free_handle_cb);
-        s->done_async = NULL;
-    }
+    /* The callback never runs again; the loop frees the handle. */
+    if (s->outbox_init)
+        kgw_handoff_close(&s->outbox);
 }
 
 void sink_stop(sink_t *s)
@@ -654,7 +625,8 @@ void sink_stop(sink_t *s)
     stop_threads(s);
     /* What the threads finished but the loop has not called back is
      * abandoned, like what was in flight. */
-    s->out_head = s->out_tail = NULL;
+    if (s->outbox_init)
+        kgw_handoff_take(&s->outbox);
 }
 
 void sink_destroy(sink_t *s)
@@ -671,14 +643,13 @@ void sink_destroy(sink_t *s)
         }
         while (w->socks)
             sock_close(w, w->socks);
-        if (w->handles_init) {
+        if (w->handles_init)
             uv_close((uv_handle_t *)&w->timer, worker_close_cb);
-            uv_close((uv_handle_t *)&w->wake, worker_close_cb);
-        }
+        if (w->inbox_init)
+            kgw_handoff_term(&w->inbox); /* closes the async if the thread did not */
         if (w->loop_init) {
             uv_run(&w->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
             uv_loop_close(&w->loop);
-            uv_mutex_destroy(&w->lock);
         }
         for (size_t j = 0; j < w->nall; j++)
             curl_easy_cleanup(w->all[j]);
@@ -687,8 +658,8 @@ void sink_destroy(sink_t *s)
         free(w->byfd);
     }
     free(s->workers);
-    if (s->out_lock_init)
-        uv_mutex_destroy(&s->out_lock);
+    if (s->outbox_init)
+        kgw_handoff_term(&s->outbox);
     signature_key_term(&s->key);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);

@@ -10,9 +10,11 @@
  * thread(s) it no longer competes with fetching, encoding and offset
  * tracking for one core (measured: see bench/README.md).
  *
- * The API is the loop thread's: sink_send() hands a request to an HTTP
- * thread, and done_cb runs back on the caller's loop thread. In between the
- * HTTP thread owns the request (the caller must not touch it, nor the body).
+ * Every function here is the loop thread's (the caller's): sink_send()
+ * pushes a request to an HTTP thread's inbox, and done_cb runs back on the
+ * loop thread, from the sink's outbox (both kgw_handoff queues). In between
+ * the HTTP thread owns the request (the caller must not touch it, nor the
+ * body). Nothing else is shared with the HTTP threads.
  */
 #ifndef CONSUMER_SINK_H
 #define CONSUMER_SINK_H
@@ -22,7 +24,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "common/kgw_handoff.h"
+#include "consumer/config.h"
 #include "consumer/record.h"
 
 typedef struct sink sink_t;
@@ -42,7 +45,7 @@ typedef struct sink_req {
     double elapsed_s;
 
     /* Internal: the hand-off queues' link, the HTTP thread it went to. */
-    struct sink_req *next;
+    kgw_handoff_node_t node;
     size_t worker;
     /* Internal: the attempt's own header lines, chained in front of the
      * sink's fixed ones without allocating (curl only reads the list). */

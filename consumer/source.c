@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/kgw_handoff.h"
 #include "common/kgw_kafka.h"
 #include "common/kgw_log.h"
 
@@ -21,9 +22,9 @@
 
 /* A resumed partition whose leader's broker thread must be woken up. */
 typedef struct kick {
+    kgw_handoff_node_t node; /* first: a node is its kick */
     char *topic;
     int32_t partition;
-    struct kick *next;
 } kick_t;
 
 struct source {
@@ -38,14 +39,12 @@ struct source {
     uv_idle_t idle; /* keeps serving when a batch did not drain the queue */
     int handles_open;
     int closed;
-    /* The kicker thread (see source_pause()); kicks, kick_stop under kick_lock. */
+    int joined; /* a partition assignment ever arrived: we were a group member */
+    /* The kicker thread (see source_pause()), fed through a handoff. */
     uv_thread_t kicker;
     int kicker_started;
-    int kick_sync_init;
-    uv_mutex_t kick_lock;
-    uv_cond_t kick_cond;
-    kick_t *kicks;
-    int kick_stop;
+    int kicks_init;
+    kgw_handoff_t kicks;
 };
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -59,6 +58,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         KGW_INFO("partitions assigned count=%d protocol=%s", parts->cnt,
                  rd_kafka_rebalance_protocol(rk));
+        src->joined = 1;
         src->cbs.assign_cb(parts, src->opaque);
         if (coop)
             error = rd_kafka_incremental_assign(rk, parts);
@@ -263,20 +263,22 @@ int source_start(source_t *src, char *errstr, size_t errstr_size)
     src->poll.data = src;
     src->idle.data = src;
     src->handles_open = 1;
-    if (uv_mutex_init(&src->kick_lock) == 0) {
-        if (uv_cond_init(&src->kick_cond) == 0) {
-            src->kick_sync_init = 1;
-            /* Without it, a resumed partition waits for the broker's tick. */
-            src->kicker_started = uv_thread_create(&src->kicker, kicker_main, src) == 0;
-        } else {
-            uv_mutex_destroy(&src->kick_lock);
-        }
+    if (kgw_handoff_init(&src->kicks, NULL, NULL, NULL) == 0) {
+        src->kicks_init = 1;
+        /* Without it, a resumed partition waits for the broker's tick. */
+        src->kicker_started = uv_thread_create(&src->kicker, kicker_main, src) == 0;
     }
     rd_kafka_queue_io_event_enable(src->rkqu, src->pipefd[1], "1", 1);
     uv_poll_start(&src->poll, UV_READABLE, pipe_cb);
     /* Anything queued before the pipe was enabled wrote no byte. */
     uv_idle_start(&src->idle, idle_cb);
     return 0;
+}
+
+static void kick_free(kick_t *k)
+{
+    free(k->topic);
+    free(k);
 }
 
 /*
@@ -294,60 +296,48 @@ int source_start(source_t *src, char *errstr, size_t errstr_size)
 static void kicker_main(void *arg)
 {
     source_t *src = arg;
-    uv_mutex_lock(&src->kick_lock);
-    while (!src->kick_stop) {
-        kick_t *k = src->kicks;
-        if (!k) {
-            uv_cond_wait(&src->kick_cond, &src->kick_lock);
-            continue;
+    kgw_handoff_node_t *n;
+    while ((n = kgw_handoff_wait(&src->kicks))) {
+        while (n) {
+            kick_t *k = (kick_t *)n;
+            n = n->next;
+            /* One request per partition per batch: several resumes of one
+             * partition while a request was out need one wake-up. */
+            int dup = kgw_handoff_is_shut(&src->kicks); /* stopping: no more requests */
+            for (kgw_handoff_node_t *m = n; m && !dup; m = m->next)
+                dup = ((kick_t *)m)->partition == k->partition &&
+                      !strcmp(((kick_t *)m)->topic, k->topic);
+            if (!dup) {
+                int64_t lo, hi;
+                rd_kafka_query_watermark_offsets(src->rk, k->topic, k->partition, &lo, &hi, 1000);
+            }
+            kick_free(k);
         }
-        src->kicks = k->next;
-        uv_mutex_unlock(&src->kick_lock);
-        int64_t lo, hi;
-        rd_kafka_query_watermark_offsets(src->rk, k->topic, k->partition, &lo, &hi, 1000);
-        free(k->topic);
-        free(k);
-        uv_mutex_lock(&src->kick_lock);
     }
-    uv_mutex_unlock(&src->kick_lock);
 }
 
+/* Loop thread: queues a kick for the kicker thread. */
 static void kick(source_t *src, const char *topic, int32_t partition)
 {
     if (!src->kicker_started)
         return;
-    uv_mutex_lock(&src->kick_lock);
-    kick_t **kp = &src->kicks;
-    while (*kp && ((*kp)->partition != partition || strcmp((*kp)->topic, topic)))
-        kp = &(*kp)->next;
-    if (!*kp && (*kp = calloc(1, sizeof(**kp)))) { /* no memory: the 1 s tick remains */
-        if (((*kp)->topic = strdup(topic))) {
-            (*kp)->partition = partition;
-            uv_cond_signal(&src->kick_cond);
-        } else {
-            free(*kp);
-            *kp = NULL;
-        }
+    kick_t *k = calloc(1, sizeof(*k));
+    if (!k || !(k->topic = strdup(topic))) { /* no memory: the 1 s tick remains */
+        free(k);
+        return;
     }
-    uv_mutex_unlock(&src->kick_lock);
+    k->partition = partition;
+    if (kgw_handoff_push(&src->kicks, &k->node))
+        kick_free(k);
 }
 
 static void kicker_stop(source_t *src)
 {
     if (!src->kicker_started)
         return;
-    uv_mutex_lock(&src->kick_lock);
-    src->kick_stop = 1;
-    uv_cond_signal(&src->kick_cond);
-    uv_mutex_unlock(&src->kick_lock);
+    kgw_handoff_shut(&src->kicks);
     uv_thread_join(&src->kicker);
     src->kicker_started = 0;
-    while (src->kicks) {
-        kick_t *k = src->kicks;
-        src->kicks = k->next;
-        free(k->topic);
-        free(k);
-    }
 }
 
 void source_pause(source_t *src, const char *topic, int32_t partition, int pause)
@@ -395,6 +385,12 @@ rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t
     return err;
 }
 
+rd_kafka_resp_err_t source_committed(source_t *src, rd_kafka_topic_partition_list_t *parts,
+                                     int timeout_ms)
+{
+    return rd_kafka_committed(src->rk, parts, timeout_ms);
+}
+
 int source_assignment_lost(source_t *src)
 {
     return rd_kafka_assignment_lost(src->rk);
@@ -436,10 +432,16 @@ void source_close(source_t *src)
         src->handles_open = 0;
     }
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(src->rk);
+    /* rd_kafka_consumer_close() succeeds for a consumer that never reached
+     * a broker too: only a member that got an assignment left a group. */
     if (err)
         KGW_WARN("leaving the group failed error=\"%s\"", rd_kafka_err2str(err));
-    else
+    else if (src->joined)
         KGW_INFO("left the group group=%s", src->cfg->group);
+    else
+        KGW_INFO("consumer closed without having joined group=%s (no partition was ever "
+                 "assigned)",
+                 src->cfg->group);
 }
 
 void source_destroy(source_t *src)
@@ -447,14 +449,31 @@ void source_destroy(source_t *src)
     if (!src)
         return;
     kicker_stop(src);
-    if (src->kick_sync_init) {
-        uv_cond_destroy(&src->kick_cond);
-        uv_mutex_destroy(&src->kick_lock);
-    }
+    if (src->kicks_init)
+        for (kgw_handoff_node_t *n = kgw_handoff_term(&src->kicks); n;) {
+            kick_t *k = (kick_t *)n;
+            n = n->next;
+            kick_free(k);
+        }
     if (src->rkqu)
         rd_kafka_queue_destroy(src->rkqu);
-    if (src->rk)
+    if (src->rk && !src->joined && source_cooperative(src)) {
+        /* librdkafka before 2.3 (#4312) aborts in rd_kafka_destroy() when a
+         * cooperative-sticky member had its JoinGroup answered but never got
+         * its first assignment: the assignor's state is still NULL and its
+         * destroy asserts. Seen on Apache Kafka when SIGTERM lands during a
+         * member's first rebalance (exit 134). Such a member holds no
+         * partitions and has nothing to commit; it has left the group in
+         * source_close(). The process is exiting: the handle is left to the
+         * exit instead, still referenced so that leak checkers see it. */
+        static rd_kafka_t *left_to_exit;
+        KGW_DEBUG("librdkafka handle not destroyed: first assignment never arrived "
+                  "(librdkafka #4312)");
+        left_to_exit = src->rk;
+        (void)left_to_exit;
+    } else if (src->rk) {
         rd_kafka_destroy(src->rk);
+    }
     if (src->pipefd[0] >= 0)
         close(src->pipefd[0]);
     if (src->pipefd[1] >= 0)

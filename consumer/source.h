@@ -10,7 +10,9 @@
  * Offsets: enable.auto.offset.store=false and enable.auto.commit=false; the
  * caller stores and commits exactly what its tracker allows (source_commit).
  *
- * Loop thread only.
+ * Loop thread only. Inside, one small thread of the source's own (the
+ * resume kicker, fed through a kgw_handoff) sends librdkafka a ListOffsets
+ * request after each resume; it touches nothing else.
  */
 #ifndef CONSUMER_SOURCE_H
 #define CONSUMER_SOURCE_H
@@ -19,7 +21,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "consumer/cli.h"
+#include "consumer/config.h"
 
 typedef struct source source_t;
 
@@ -60,6 +62,11 @@ void source_pause_all(source_t *src);
 rd_kafka_resp_err_t source_commit(source_t *src, rd_kafka_topic_partition_list_t *offsets,
                                   int async);
 
+/* Reads the group's committed positions of `parts` into each element's
+ * .offset (RD_KAFKA_OFFSET_INVALID when none). Blocking up to timeout_ms. */
+rd_kafka_resp_err_t source_committed(source_t *src, rd_kafka_topic_partition_list_t *parts,
+                                     int timeout_ms);
+
 /* True when librdkafka considers the assignment lost (session timed out or
  * fenced): committing then is refused. */
 int source_assignment_lost(source_t *src);
@@ -74,7 +81,8 @@ int source_cooperative(source_t *src);
 void source_wait(source_t *src, int timeout_ms);
 
 /* Leaves the group (rd_kafka_consumer_close(); revoke_cb runs from inside)
- * and closes the libuv handles. Blocking, bounded by librdkafka's timeouts. */
+ * and closes the libuv handles. Blocking, bounded by librdkafka's timeouts.
+ * Logs "left the group" only for a member that was ever assigned partitions. */
 void source_close(source_t *src);
 
 /* Accepts NULL. Call after source_close() and a uv_run() that let handles close. */

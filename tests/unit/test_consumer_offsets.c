@@ -2,6 +2,9 @@
  * unfinished record. */
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
+
+#include "common/kgw_alloc.h"
 #include "consumer/offsets.h"
 
 Test(offsets, nothing_done_nothing_committable)
@@ -104,5 +107,34 @@ Test(offsets, seed_sets_the_start_of_an_empty_tracker)
     cr_assert_eq(offsets_seed(&o, 50), -1);
     cr_assert_eq(offsets_done(&o, 40), 1);
     cr_assert_eq(offsets_committable(&o), 41);
+    offsets_term(&o);
+}
+
+static int fail_allocs;
+
+static void *failing_malloc(size_t size)
+{
+    if (fail_allocs > 0) {
+        fail_allocs--;
+        return NULL;
+    }
+    return malloc(size);
+}
+
+/* Issue 15: -1 meant both "out of order" and "out of memory", and dispatch
+ * ignored an untracked record as if Kafka had redelivered it. */
+Test(offsets, out_of_memory_is_not_out_of_order)
+{
+    static const kgw_allocfuncs_t failing = {failing_malloc, calloc, realloc, free};
+    offsets_t o;
+    offsets_init(&o);
+    kgw_alloc_set(&failing);
+    fail_allocs = 1;
+    int rc = offsets_track(&o, 0);
+    kgw_alloc_set(NULL);
+    cr_assert_eq(rc, OFFSETS_ERR_NOMEM);
+    cr_assert_eq(offsets_pending(&o), 0);
+    cr_assert_eq(offsets_track(&o, 0), 0, "works again once memory is back");
+    cr_assert_eq(offsets_track(&o, 0), OFFSETS_ERR_ORDER);
     offsets_term(&o);
 }

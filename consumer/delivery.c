@@ -1,0 +1,401 @@
+/*
+ * delivery: the delivery slots and the failure policy (see delivery.h).
+ * Owns -workers slots, each with its reusable body buffer, its sink request
+ * and one uv_timer_t for every wait a record can go through (retry backoff,
+ * an encode or send retried after an allocation failure, a dead-letter
+ * re-enqueue). Loop thread only.
+ */
+#include "consumer/delivery.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/kgw_alloc.h"
+#include "common/kgw_log.h"
+#include "consumer/policy.h"
+
+/* Waits after a local failure (allocation, a full producer queue). */
+#define LOCAL_RETRY_MS       1000
+#define DLQ_ENQUEUE_RETRY_MS 100
+
+typedef struct slot {
+    deliveries_t *ds;
+    rec_t *rec; /* NULL when free */
+    record_buf_t body;
+    int encoded; /* body holds rec's encoding */
+    sink_req_t req;
+    int attempts;
+    int local_failures; /* encode/send/enqueue failures of this record (logged once) */
+    uv_timer_t timer;
+    uv_timer_cb wait_cb; /* what the timer runs when it fires */
+    struct slot *next_free;
+} slot_t;
+
+struct deliveries {
+    uv_loop_t *loop;
+    const consumer_config_t *cfg;
+    stats_t *stats;
+    const dispatch_ops_t *ops;
+    void *ctx;
+    delivery_owner_t owner;
+    void *opaque;
+    slot_t *slots;
+    size_t nslots;
+    slot_t *free_slots;
+    size_t active;
+    int timers_init;
+    int closed;
+};
+
+typedef enum {
+    VERDICT_DONE = 0,
+    VERDICT_RETRY,
+    VERDICT_FAILED,
+    VERDICT_IGNORE,
+} verdict_t;
+
+static void attempt(slot_t *sl);
+static void dlq_send(slot_t *sl);
+
+deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
+                             const dispatch_ops_t *ops, void *ops_ctx,
+                             const delivery_owner_t *owner, void *opaque)
+{
+    deliveries_t *ds = kgw_calloc(1, sizeof(*ds));
+    if (!ds)
+        return NULL;
+    ds->loop = loop;
+    ds->cfg = cfg;
+    ds->stats = stats;
+    ds->ops = ops;
+    ds->ctx = ops_ctx;
+    ds->owner = *owner;
+    ds->opaque = opaque;
+    ds->nslots = cfg->workers > 0 ? (size_t)cfg->workers : 1;
+    ds->slots = kgw_calloc(ds->nslots, sizeof(*ds->slots));
+    if (!ds->slots) {
+        kgw_free(ds);
+        return NULL;
+    }
+    for (size_t i = ds->nslots; i-- > 0;) {
+        slot_t *sl = &ds->slots[i];
+        sl->ds = ds;
+        record_buf_init(&sl->body);
+        sl->next_free = ds->free_slots;
+        ds->free_slots = sl;
+    }
+    return ds;
+}
+
+void deliveries_start(deliveries_t *ds)
+{
+    for (size_t i = 0; i < ds->nslots; i++) {
+        uv_timer_init(ds->loop, &ds->slots[i].timer);
+        ds->slots[i].timer.data = &ds->slots[i];
+    }
+    ds->timers_init = 1;
+}
+
+size_t deliveries_active(const deliveries_t *ds)
+{
+    return ds->active;
+}
+
+int deliveries_has_free(const deliveries_t *ds)
+{
+    return ds->free_slots != NULL;
+}
+
+/* Gives the record back to the owner; the slot is free before the owner
+ * runs, so it can start the next record from inside. */
+static void release(slot_t *sl, int done)
+{
+    deliveries_t *ds = sl->ds;
+    rec_t *rec = sl->rec;
+    uv_timer_stop(&sl->timer);
+    sl->rec = NULL;
+    sl->encoded = 0;
+    sl->next_free = ds->free_slots;
+    ds->free_slots = sl;
+    ds->active--;
+    if (!done)
+        stats_inc(ds->stats, STAT_DROPPED);
+    ds->owner.release_cb(rec, done, ds->opaque);
+}
+
+/* A record that waited may go on only while its partition is ours and no
+ * shutdown began; otherwise it is given up (redelivered later). */
+static int may_go_on(slot_t *sl)
+{
+    if (sl->rec->part->revoked || sl->ds->owner.stopping_cb(sl->ds->opaque)) {
+        release(sl, 0);
+        return 0;
+    }
+    return 1;
+}
+
+static void wait_then(slot_t *sl, uv_timer_cb cb, uint64_t delay_ms)
+{
+    sl->wait_cb = cb;
+    uv_timer_start(&sl->timer, cb, delay_ms, 0);
+}
+
+static void retry_cb(uv_timer_t *handle)
+{
+    slot_t *sl = handle->data;
+    if (may_go_on(sl))
+        attempt(sl);
+}
+
+/* Logs a local failure (no memory, a full queue) once per record: a slot
+ * retrying every 100 ms would otherwise write ten lines a second. */
+static void local_failure(slot_t *sl, kgw_log_level_t level, const char *what, const char *error,
+                          uint64_t retry_ms)
+{
+    if (sl->local_failures++ == 0)
+        kgw_log(level,
+                "%s topic=%s partition=%d offset=%" PRId64 " error=\"%s\" (retrying every "
+                "%" PRIu64 " ms; logged once per record)",
+                what, sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, error, retry_ms);
+    else
+        KGW_DEBUG("%s again topic=%s partition=%d offset=%" PRId64 " failures=%d", what,
+                  sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, sl->local_failures);
+}
+
+static void local_recovered(slot_t *sl, const char *what)
+{
+    if (sl->local_failures)
+        KGW_INFO("%s topic=%s partition=%d offset=%" PRId64 " after_failures=%d", what,
+                 sl->rec->topic, (int)sl->rec->partition, sl->rec->offset, sl->local_failures);
+    sl->local_failures = 0;
+}
+
+static void attempt(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    if (!sl->encoded) {
+        record_buf_reset(&sl->body);
+        if (ds->ops->encode(ds->ctx, sl->rec->msg, &sl->body) || sl->body.len == 0) {
+            /* Never an empty or partial body: a permissive target would
+             * answer 2xx and the record's offset would be committed. */
+            record_buf_reset(&sl->body);
+            local_failure(sl, KGW_LOG_ERROR, "cannot encode a record", "out of memory",
+                          LOCAL_RETRY_MS);
+            wait_then(sl, retry_cb, LOCAL_RETRY_MS);
+            return;
+        }
+        sl->encoded = 1;
+    }
+    sl->req.body = &sl->body;
+    sl->req.opaque = sl;
+    if (ds->ops->send(ds->ctx, &sl->req)) {
+        /* Only allocation failures get here: try again shortly rather than
+         * fail a record the target never saw (nor count it an attempt). */
+        local_failure(sl, KGW_LOG_ERROR, "cannot start an HTTP request", "out of memory",
+                      LOCAL_RETRY_MS);
+        wait_then(sl, retry_cb, LOCAL_RETRY_MS);
+        return;
+    }
+    sl->attempts++;
+    stats_inc(ds->stats, STAT_ATTEMPTS);
+    local_recovered(sl, "HTTP request started");
+}
+
+void deliveries_submit(deliveries_t *ds, rec_t *rec)
+{
+    slot_t *sl = ds->free_slots;
+    ds->free_slots = sl->next_free;
+    sl->rec = rec;
+    sl->attempts = 0;
+    sl->local_failures = 0;
+    sl->encoded = 0;
+    ds->active++;
+    rec->part->inflight++;
+    record_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), rec->topic, rec->partition,
+                      rec->offset);
+    attempt(sl);
+}
+
+/*
+ * What an attempt's result means for its record. The breaker (issue 12)
+ * belongs here: a transport error, 408, 429, 5xx or a run of failures
+ * would first count against the target's health and hold the record
+ * rather than spend its retries.
+ */
+static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms)
+{
+    deliveries_t *ds = sl->ds;
+    if (sl->rec->part->revoked)
+        return VERDICT_IGNORE;
+    outcome_t outcome = policy_classify(req->status);
+    if (outcome == OUTCOME_OK)
+        return VERDICT_DONE;
+    if (outcome == OUTCOME_RETRY && sl->attempts <= ds->cfg->retries) {
+        if (ds->owner.stopping_cb(ds->opaque))
+            return VERDICT_IGNORE;
+        *delay_ms = policy_backoff_ms(ds->cfg->retry_delay_ms, sl->attempts,
+                                      (uint32_t)random() * 2u + (uint32_t)(random() & 1));
+        if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
+            *delay_ms = (uint64_t)(req->retry_after_s < ds->cfg->retry_after_max_s
+                                       ? req->retry_after_s
+                                       : ds->cfg->retry_after_max_s) *
+                        1000;
+        return VERDICT_RETRY;
+    }
+    return VERDICT_FAILED;
+}
+
+static void final_failure(slot_t *sl);
+
+void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
+{
+    slot_t *sl = req->opaque;
+    if (ds->closed || !sl->rec)
+        return;
+    uint64_t delay_ms = 0;
+    switch (judge(sl, req, &delay_ms)) {
+    case VERDICT_IGNORE:
+        release(sl, 0);
+        return;
+    case VERDICT_DONE:
+        stats_inc(ds->stats, STAT_DELIVERED);
+        release(sl, 1);
+        return;
+    case VERDICT_RETRY:
+        stats_inc(ds->stats, STAT_RETRIED);
+        KGW_WARN("delivery attempt failed webhook_id=%s status=%ld attempt=%d error=\"%s\" "
+                 "retry_in_ms=%" PRIu64,
+                 req->webhook_id, req->status, sl->attempts, req->error, delay_ms);
+        if (delay_ms == 0)
+            attempt(sl);
+        else
+            wait_then(sl, retry_cb, delay_ms);
+        return;
+    case VERDICT_FAILED:
+        if (!req->error[0] && req->status)
+            snprintf(sl->req.error, sizeof(sl->req.error), "HTTP %ld", req->status);
+        final_failure(sl);
+        return;
+    }
+}
+
+/* --- failure policy ------------------------------------------------------------ */
+
+static void dlq_retry_cb(uv_timer_t *handle)
+{
+    slot_t *sl = handle->data;
+    if (may_go_on(sl))
+        dlq_send(sl);
+}
+
+static void dlq_send(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    char msg[CURL_ERROR_SIZE + 32];
+    char errstr[256];
+    if (sl->req.status)
+        snprintf(msg, sizeof(msg), "HTTP %ld", sl->req.status);
+    else
+        snprintf(msg, sizeof(msg), "%s", sl->req.error);
+    deadletter_reason_t why = {sl->req.status, sl->attempts, msg, sl->req.webhook_id};
+    errstr[0] = '\0';
+    if (ds->ops->dlq_send(ds->ctx, sl->rec->msg, &why, sl, errstr, sizeof(errstr))) {
+        local_failure(sl, KGW_LOG_WARN, "dead-letter enqueue failed", errstr, DLQ_ENQUEUE_RETRY_MS);
+        wait_then(sl, dlq_retry_cb, DLQ_ENQUEUE_RETRY_MS);
+        return;
+    }
+    local_recovered(sl, "dead-letter enqueued");
+}
+
+void deliveries_dlq_done(deliveries_t *ds, void *msg_opaque, int err, const char *errstr)
+{
+    slot_t *sl = msg_opaque;
+    if (ds->closed || !sl->rec)
+        return;
+    const rec_t *rec = sl->rec;
+    if (err) {
+        KGW_ERROR("dead-letter produce failed topic=%s source_topic=%s partition=%d "
+                  "offset=%" PRId64 " error=\"%s\" (retrying in 1 s)",
+                  ds->cfg->dlq_topic, rec->topic, (int)rec->partition, rec->offset, errstr);
+        wait_then(sl, dlq_retry_cb, LOCAL_RETRY_MS);
+        return;
+    }
+    stats_inc(ds->stats, STAT_DEAD_LETTERED);
+    KGW_INFO("dead-lettered topic=%s partition=%d offset=%" PRId64 " dlq_topic=%s", rec->topic,
+             (int)rec->partition, rec->offset, ds->cfg->dlq_topic);
+    release(sl, 1);
+}
+
+static void final_failure(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    const rec_t *rec = sl->rec;
+    stats_inc(ds->stats, STAT_FAILED);
+    switch (ds->cfg->on_failure) {
+    case ON_FAILURE_DLQ:
+        KGW_WARN("delivery failed, dead-lettering topic=%s partition=%d offset=%" PRId64
+                 " status=%ld attempts=%d error=\"%s\"",
+                 rec->topic, (int)rec->partition, rec->offset, sl->req.status, sl->attempts,
+                 sl->req.error);
+        sl->local_failures = 0;
+        dlq_send(sl);
+        return;
+    case ON_FAILURE_SKIP:
+        stats_inc(ds->stats, STAT_SKIPPED);
+        KGW_ERROR("delivery failed, skipped topic=%s partition=%d offset=%" PRId64
+                  " status=%ld attempts=%d error=\"%s\"",
+                  rec->topic, (int)rec->partition, rec->offset, sl->req.status, sl->attempts,
+                  sl->req.error);
+        release(sl, 1);
+        return;
+    case ON_FAILURE_STOP:
+        KGW_ERROR("delivery failed, stopping topic=%s partition=%d offset=%" PRId64
+                  " status=%ld attempts=%d error=\"%s\" (nothing at or after this offset is "
+                  "committed)",
+                  rec->topic, (int)rec->partition, rec->offset, sl->req.status, sl->attempts,
+                  sl->req.error);
+        ds->owner.stop_cb(ds->opaque);
+        release(sl, 0);
+        return;
+    }
+}
+
+void deliveries_abandon_waiting(deliveries_t *ds)
+{
+    for (size_t i = 0; i < ds->nslots; i++) {
+        slot_t *sl = &ds->slots[i];
+        if (sl->rec && uv_is_active((uv_handle_t *)&sl->timer)) {
+            uv_timer_stop(&sl->timer);
+            uv_timer_start(&sl->timer, sl->wait_cb, 0, 0);
+        }
+    }
+}
+
+void deliveries_close(deliveries_t *ds)
+{
+    if (ds->closed)
+        return;
+    ds->closed = 1;
+    if (!ds->timers_init)
+        return;
+    for (size_t i = 0; i < ds->nslots; i++) {
+        uv_timer_stop(&ds->slots[i].timer);
+        uv_close((uv_handle_t *)&ds->slots[i].timer, NULL);
+    }
+}
+
+void deliveries_destroy(deliveries_t *ds, void (*drop_cb)(rec_t *rec, void *opaque), void *opaque)
+{
+    if (!ds)
+        return;
+    for (size_t i = 0; i < ds->nslots; i++) {
+        slot_t *sl = &ds->slots[i];
+        if (sl->rec)
+            drop_cb(sl->rec, opaque);
+        record_buf_term(&sl->body);
+    }
+    kgw_free(ds->slots);
+    kgw_free(ds);
+}

@@ -1,0 +1,24 @@
+/*
+ * encode: a librdkafka message as the JSON body kgw-consumer POSTs (the
+ * shape is record.h's). The glue between rd_kafka_message_t and the pure
+ * record encoder: topic, key, value, timestamp and every header.
+ *
+ * Pure apart from librdkafka's message accessors; any thread.
+ */
+#ifndef CONSUMER_ENCODE_H
+#define CONSUMER_ENCODE_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "consumer/record.h"
+
+/* Appends rkm's body to out. Returns 0, or -1 on allocation failure: then
+ * the body must not be sent (out may hold part of it). */
+int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out);
+
+/* Appends the body for rv with the headers in hdrs (NULL: none) in place of
+ * rv->headers. Returns 0, or -1 on allocation failure: a record is never
+ * encoded with fewer headers than it has. */
+int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out);
+
+#endif
