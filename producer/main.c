@@ -132,6 +132,10 @@ int main(int argc, char **argv)
         KGW_ERROR("startup failed error=\"cannot start the simulator timer\"");
         goto out;
     }
+    /* By default a body may be as large as one Kafka message may be, so the
+     * common oversized record is refused (413) before it is produced. */
+    if (cfg.max_body_bytes == 0)
+        cfg.max_body_bytes = (long)producer_message_max_bytes(producer);
     server_opts_t opts = {
         .listen = cfg.listen,
         .port = (int)cfg.port,

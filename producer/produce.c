@@ -268,6 +268,22 @@ static void *checker_main(void *arg)
     return NULL;
 }
 
+size_t producer_message_max_bytes(producer_t *p)
+{
+    char buf[32];
+    size_t n = sizeof(buf);
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", buf, &n) != RD_KAFKA_CONF_OK)
+        return 1000000;
+    char *end;
+    unsigned long v = strtoul(buf, &end, 10);
+    return end != buf && v ? (size_t)v : 1000000;
+}
+
+rd_kafka_t *producer_handle(producer_t *p)
+{
+    return p->rk;
+}
+
 int producer_start(producer_t *p, char *errstr, size_t errstr_size)
 {
     if (pthread_create(&p->poller, NULL, poller_main, p) != 0) {

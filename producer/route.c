@@ -7,7 +7,9 @@
 #include <strings.h>
 
 static const char *const names[ROUTE_COUNT] = {
-    "/produce", "/topics", "/health", "/ready", "/metrics", "/webhook-simulator", "other",
+    "/produce",           "/topics", "/topics", "/v3",
+    "/openapi.json",      "/health", "/ready",  "/metrics",
+    "/webhook-simulator", "other",
 };
 
 route_t route_of(const char *path)
@@ -16,6 +18,12 @@ route_t route_of(const char *path)
         return ROUTE_PRODUCE;
     if (strncmp(path, "/topics/", 8) == 0)
         return ROUTE_TOPICS;
+    if (strcmp(path, "/topics") == 0)
+        return ROUTE_TOPIC_LIST;
+    if (strncmp(path, "/v3/", 4) == 0)
+        return ROUTE_V3;
+    if (strcmp(path, "/openapi.json") == 0)
+        return ROUTE_OPENAPI;
     if (strcmp(path, "/health") == 0)
         return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0)

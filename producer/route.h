@@ -7,7 +7,10 @@
 
 typedef enum {
     ROUTE_PRODUCE,
-    ROUTE_TOPICS,
+    ROUTE_TOPICS,     /* /topics/{topic}... (REST Proxy v2) */
+    ROUTE_TOPIC_LIST, /* /topics */
+    ROUTE_V3,         /* /v3/... (REST Proxy v3) */
+    ROUTE_OPENAPI,    /* /openapi.json */
     ROUTE_HEALTH,
     ROUTE_READY,
     ROUTE_METRICS,

@@ -148,7 +148,7 @@ Test(config, defaults_aliases_and_misuse)
     cr_assert_eq(load(&cfg, err, sizeof(err), argv1), KGW_CONFIG_OK, "%s", err);
     cr_expect_str_eq(cfg.brokers, "b1:9092");
     cr_expect_eq(cfg.port, 7000);
-    cr_expect_eq(cfg.max_body_bytes, 1048576);
+    cr_expect_eq(cfg.max_body_bytes, 0);
     cr_expect_str_eq(cfg.listen, "0.0.0.0");
     producer_config_free(&cfg);
     unsetenv("BROKER");

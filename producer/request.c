@@ -1,0 +1,121 @@
+/*
+ * request: see request.h. Runs on the event-loop thread of the request it
+ * answers; the per-route counters are created once and cached atomically.
+ */
+#include "producer/request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "producer/envelope.h"
+#include "producer/reaper.h"
+
+static const int known_statuses[REQUEST_NSTATUS] = {200, 207, 400, 401, 403, 404, 405, 413,
+                                                    415, 422, 431, 500, 503, 504, 204};
+
+static void count_request(request_shared_t *sh, route_t route, int status)
+{
+    char labels[96];
+    for (size_t i = 0; i < REQUEST_NSTATUS; i++) {
+        if (known_statuses[i] != status)
+            continue;
+        kgw_series_t *ser = atomic_load(&sh->req_series[route][i]);
+        if (!ser) {
+            snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route),
+                     status);
+            ser = kgw_metric_series(sh->m_requests, labels);
+            atomic_store(&sh->req_series[route][i], ser);
+        }
+        kgw_series_add(ser, 1);
+        return;
+    }
+    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route), status);
+    kgw_series_add(kgw_metric_series(sh->m_requests, labels), 1);
+}
+
+static void free_cb(void *p)
+{
+    free(p);
+}
+
+enum MHD_Result request_respond(request_t *req, int status, const char *ctype, char *body,
+                                size_t len, int is_static, const char *allow)
+{
+    struct MHD_Response *resp;
+    if (is_static)
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_cb);
+    if (!resp) {
+        if (!is_static)
+            free(body);
+        return MHD_NO;
+    }
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (status == 503)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->www_auth)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->www_auth);
+    if (req->origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->origin);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    }
+    if (req->close || atomic_load(&req->sh->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    req->state = REQ_ANSWERED;
+    reaper_request_in(req->rconn);
+    count_request(req->sh, req->route, status);
+    return ret;
+}
+
+enum MHD_Result request_respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,
+                                     const char *allow)
+{
+    if (sb->oom) {
+        sbuf_term(sb);
+        return MHD_NO;
+    }
+    size_t len;
+    char *body = sbuf_steal(sb, &len);
+    return request_respond(req, status, ctype, body, len, 0, allow);
+}
+
+enum MHD_Result request_respond_error(request_t *req, int status, int rest_code, const char *msg,
+                                      const char *allow)
+{
+    sbuf_t sb;
+    sbuf_init(&sb);
+    if (req->route == ROUTE_TOPICS || req->route == ROUTE_TOPIC_LIST) {
+        restproxy_render_error(&sb, rest_code ? rest_code : status * 100 + (status >= 500 ? 1 : 0),
+                               msg);
+        return request_respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, allow);
+    }
+    if (req->route == ROUTE_V3) {
+        /* v3 answers {"error_code": <HTTP status>, "message": ...}. */
+        sbuf_addf(&sb, "{\"error_code\":%d,\"message\":", status);
+        sbuf_add_json_str(&sb, msg, strlen(msg));
+        sbuf_adds(&sb, "}");
+        return request_respond_sbuf(req, status, JSON_TYPE, &sb, allow);
+    }
+    if (req->route == ROUTE_PRODUCE) {
+        envelope_render_error(&sb, msg);
+    } else {
+        sbuf_adds(&sb, "{\"error\":");
+        sbuf_add_json_str(&sb, msg, strlen(msg));
+        sbuf_adds(&sb, "}");
+    }
+    return request_respond_sbuf(req, status, JSON_TYPE, &sb, allow);
+}
+
+enum MHD_Result request_respond_not_allowed(request_t *req, const char *topic)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "topic '%s' is not allowed", topic);
+    return request_respond_error(req, 403, 40301, msg, NULL);
+}

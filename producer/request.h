@@ -1,0 +1,106 @@
+/*
+ * request: one HTTP request's state on its way through kgw-producer, the
+ * state its handlers share (server-wide, read-mostly), and the functions that
+ * queue its answer. server.c drives the libmicrohttpd callbacks; the handler
+ * modules (api.c, v3.c, ...) fill and answer a request through this header.
+ *
+ * Threads: a request belongs to the event-loop thread that runs its access
+ * handler; only MHD_resume_connection() is called on it from elsewhere. The
+ * shared part is read-only after server_new() but for its atomics.
+ */
+#ifndef PRODUCER_REQUEST_H
+#define PRODUCER_REQUEST_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/kgw_metrics.h"
+#include "producer/access.h"
+#include "producer/batch.h"
+#include "producer/produce.h"
+#include "producer/reaper.h"
+#include "producer/restproxy.h"
+#include "producer/route.h"
+#include "producer/sbuf.h"
+
+#define JSON_TYPE "application/json"
+
+/* Statuses whose request counters are cached; others are looked up. */
+#define REQUEST_NSTATUS 15
+
+struct meta;
+struct idem;
+struct cors;
+
+/* What every request's handlers may read; owned by the server. */
+typedef struct request_shared {
+    producer_t *producer;
+    const access_t *access;
+    struct meta *meta; /* metadata cache (NULL-able) */
+    struct idem *idem; /* Idempotency-Key store (NULL: off) */
+    struct cors *cors; /* allowed origins (NULL: no CORS headers) */
+    size_t max_body_bytes;
+    size_t max_inflight;
+    atomic_int draining;
+    kgw_metric_t *m_requests;
+    _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][REQUEST_NSTATUS];
+} request_shared_t;
+
+typedef enum {
+    REQ_BODY,    /* receiving the body */
+    REQ_WAITING, /* suspended: waiting for Kafka, metadata or a timer */
+    REQ_ANSWERED,
+} req_state_t;
+
+typedef struct request {
+    request_shared_t *sh;
+    struct server *srv;
+    reaper_conn_t *rconn; /* the connection's reaper entry (NULL-able) */
+    const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
+    const char *origin;   /* the allowed Origin to echo, or NULL */
+    struct MHD_Connection *conn;
+    route_t route;
+    req_state_t state;
+    char *body; /* owned; the batch borrows it */
+    size_t len, cap;
+    size_t received;
+    int too_large;
+    int close; /* answer with Connection: close */
+    /* produce */
+    batch_t batch;
+    int batch_used;
+    restproxy_format_t fmt;
+    int32_t path_partition;
+    char topic[256];
+    /* simulator */
+    int sim_status;
+    long sim_delay_ms;
+} request_t;
+
+/*
+ * Queues an answer. `body` is taken over (freed by libmicrohttpd), or a
+ * static string when `is_static`. `allow` (NULL-able) becomes an Allow
+ * header. Counts the request by route and status. Returns MHD's verdict.
+ */
+enum MHD_Result request_respond(request_t *req, int status, const char *ctype, char *body,
+                                size_t len, int is_static, const char *allow);
+
+/* request_respond() with sb's text (taken over; MHD_NO if sb ran out of memory). */
+enum MHD_Result request_respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,
+                                     const char *allow);
+
+/*
+ * An error in the format of the request's API: REST Proxy v2 ({"error_code",
+ * "message"}), v3 ({"error_code", "message"} with the HTTP status as code),
+ * /produce ({"success": false, "error"}) or plain {"error"}. rest_code 0
+ * derives a code from the status.
+ */
+enum MHD_Result request_respond_error(request_t *req, int status, int rest_code, const char *msg,
+                                      const char *allow);
+
+/* 403 for a topic the caller may not write. */
+enum MHD_Result request_respond_not_allowed(request_t *req, const char *topic);
+
+#endif
