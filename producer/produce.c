@@ -101,6 +101,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
     } else {
         rec->out_partition = rkm->partition;
         rec->out_offset = rkm->offset;
+        rec->out_timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
         kgw_series_add(p->s_records, 1);
     }
     kgw_series_observe(p->s_latency, (double)(now_us() - b->enqueued_us) / 1e6);

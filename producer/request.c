@@ -4,6 +4,7 @@
  */
 #include "producer/request.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,59 @@ enum MHD_Result request_respond_not_allowed(request_t *req, const char *topic)
     char msg[320];
     snprintf(msg, sizeof(msg), "topic '%s' is not allowed", topic);
     return request_respond_error(req, 403, 40301, msg, NULL);
+}
+
+void request_jscan_free_cb(void *p)
+{
+    jscan_term(p);
+    free(p);
+}
+
+jscan_t *request_jscan(request_t *req)
+{
+    request_shared_t *sh = req->sh;
+    jscan_t *js = pthread_getspecific(sh->js_key);
+    if (!js) {
+        js = malloc(sizeof(*js));
+        if (!js)
+            return NULL;
+        jscan_init(js, JSCAN_DEFAULT_MAX_DEPTH);
+        if (pthread_setspecific(sh->js_key, js) != 0) {
+            free(js);
+            return NULL;
+        }
+    }
+    return js;
+}
+
+/* Runs on the producer's poller thread (or inside producer_submit). */
+static void produce_done_cb(batch_t *b, void *opaque)
+{
+    (void)b;
+    request_t *req = opaque;
+    MHD_resume_connection(req->conn);
+}
+
+enum MHD_Result request_submit(request_t *req)
+{
+    request_shared_t *sh = req->sh;
+    if (producer_inflight(sh->producer) >= sh->max_inflight)
+        return request_respond_error(
+            req, 503, 50003, "too many requests in flight: retry after the Retry-After delay",
+            NULL);
+    /* Suspend before enqueueing: a delivery report may arrive on the poller
+     * thread before producer_submit() returns, and must find the connection
+     * suspended to resume it. */
+    req->state = REQ_WAITING;
+    MHD_suspend_connection(req->conn);
+    if (producer_submit(sh->producer, &req->batch, produce_done_cb, req) != 0) {
+        /* Nothing was enqueued and no callback will run: answer now. */
+        MHD_resume_connection(req->conn);
+    }
+    return MHD_YES;
+}
+
+int request_may_write(const request_t *req, const char *topic)
+{
+    return access_topic_allowed(req->sh->access, topic);
 }

@@ -12,6 +12,7 @@
 #define PRODUCER_REQUEST_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@
 #include "common/kgw_metrics.h"
 #include "producer/access.h"
 #include "producer/batch.h"
+#include "producer/jscan.h"
+#include "producer/meta.h"
 #include "producer/produce.h"
 #include "producer/reaper.h"
 #include "producer/restproxy.h"
@@ -38,12 +41,15 @@ struct cors;
 typedef struct request_shared {
     producer_t *producer;
     const access_t *access;
-    struct meta *meta; /* metadata cache (NULL-able) */
-    struct idem *idem; /* Idempotency-Key store (NULL: off) */
-    struct cors *cors; /* allowed origins (NULL: no CORS headers) */
+    struct meta *meta;  /* metadata cache (NULL-able) */
+    struct idem *idem;  /* Idempotency-Key store (NULL: off) */
+    struct cors *cors;  /* allowed origins (NULL: no CORS headers) */
+    const char *scheme; /* "http" or "https", for v3 links */
     size_t max_body_bytes;
     size_t max_inflight;
     atomic_int draining;
+    pthread_key_t js_key; /* per-thread jscan_t scratch */
+    int js_key_created;
     kgw_metric_t *m_requests;
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][REQUEST_NSTATUS];
 } request_shared_t;
@@ -61,6 +67,7 @@ typedef struct request {
     const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
     const char *origin;   /* the allowed Origin to echo, or NULL */
     struct MHD_Connection *conn;
+    const char *url; /* origin-form path, libmicrohttpd's for the request */
     route_t route;
     req_state_t state;
     char *body; /* owned; the batch borrows it */
@@ -74,6 +81,12 @@ typedef struct request {
     restproxy_format_t fmt;
     int32_t path_partition;
     char topic[256];
+    /* metadata and v3 (api.c) */
+    int api; /* api.c handles this request */
+    route_shape_t shape;
+    route_parts_t parts;
+    meta_waiter_t waiter;
+    struct v3rec_info *v3info; /* owned */
     /* simulator */
     int sim_status;
     long sim_delay_ms;
@@ -102,5 +115,21 @@ enum MHD_Result request_respond_error(request_t *req, int status, int rest_code,
 
 /* 403 for a topic the caller may not write. */
 enum MHD_Result request_respond_not_allowed(request_t *req, const char *topic);
+
+/* The event-loop thread's scratch JSON scanner (NULL on OOM). */
+jscan_t *request_jscan(request_t *req);
+/* The destructor of request_shared_t.js_key. */
+void request_jscan_free_cb(void *p);
+
+/*
+ * Enqueues req->batch (filled by a parser) unless --max-inflight is reached
+ * (503), suspending the connection until its delivery reports are in; the
+ * caller answers when resumed. Returns MHD's verdict.
+ */
+enum MHD_Result request_submit(request_t *req);
+
+/* 1 when the request's caller may write `topic` (--allow-topics, and the
+ * caller's own patterns when tokens name them). */
+int request_may_write(const request_t *req, const char *topic);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/kgw_log.h"
+#include "producer/api.h"
 #include "producer/envelope.h"
 #include "producer/framing.h"
 #include "producer/reaper.h"
@@ -41,6 +42,8 @@
  * client, still sending, reads the 413 instead of a reset; past it (or with
  * Expect: 100-continue) the 413 goes out at once and the connection closes.
  * --connection-timeout bounds the time. */
+/* How long a metadata snapshot serves the metadata routes. */
+#define META_TTL_MS       2000
 #define DRAIN_EXTRA_BYTES ((size_t)64 << 20)
 
 struct server {
@@ -52,39 +55,14 @@ struct server {
     server_opts_t opts;
     int port;
     atomic_size_t active;
-    pthread_key_t js_key;
-    int js_key_created;
     kgw_series_t *s_active;
     kgw_series_t *s_framing;
     reaper_t *reaper;
+    meta_t *meta;
 };
 
 /* Random state for the simulator, one per event-loop thread. */
 static __thread uint64_t tls_rng;
-
-static void jscan_free_cb(void *p)
-{
-    jscan_term(p);
-    free(p);
-}
-
-/* Scratch JSON token storage, one per event-loop thread, kept between
- * requests and freed by the thread-specific key's destructor at thread exit. */
-static jscan_t *thread_jscan(server_t *s)
-{
-    jscan_t *js = pthread_getspecific(s->js_key);
-    if (!js) {
-        js = malloc(sizeof(*js));
-        if (!js)
-            return NULL;
-        jscan_init(js, JSCAN_DEFAULT_MAX_DEPTH);
-        if (pthread_setspecific(s->js_key, js) != 0) {
-            free(js);
-            return NULL;
-        }
-    }
-    return js;
-}
 
 static int is_get(const char *method)
 {
@@ -133,8 +111,20 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
         if (!is_get(method))
             return request_respond_error(req, 405, 0, "method not allowed: use GET", "GET, HEAD");
         break;
+    case ROUTE_TOPIC_LIST:
+    case ROUTE_V3:
+    case ROUTE_TOPICS: {
+        enum MHD_Result ret;
+        int rc = api_on_headers(req, method, &ret);
+        if (rc > 0)
+            return ret;
+        if (rc == 0)
+            break;
+        if (!post)
+            return request_respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
+        break;
+    }
     case ROUTE_PRODUCE:
-    case ROUTE_TOPICS:
     case ROUTE_SIMULATOR:
         if (!post)
             return request_respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
@@ -153,7 +143,7 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
                                      "unsupported Content-Type: send application/json "
                                      "(curl -H 'Content-Type: application/json')",
                                      NULL);
-    if (req->route == ROUTE_TOPICS) {
+    if (req->route == ROUTE_TOPICS && !req->api) {
         const char *topic;
         size_t tlen;
         int rc = restproxy_route(url, &topic, &tlen, &req->path_partition);
@@ -178,7 +168,7 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
                 "application/vnd.kafka.binary.v2+json or application/json",
                 NULL);
     }
-    if (req->route == ROUTE_PRODUCE || req->route == ROUTE_TOPICS) {
+    if (req->route == ROUTE_PRODUCE || (req->route == ROUTE_TOPICS && !req->api)) {
         if (atomic_load(&s->sh.draining))
             return request_respond_error(req, 503, 50301,
                                          "shutting down: retry on another instance", NULL);
@@ -246,14 +236,6 @@ static int on_body(request_t *req, const char *data, size_t size)
     return 0;
 }
 
-/* Runs on the producer's poller thread (or inside producer_submit). */
-static void produce_done_cb(batch_t *b, void *opaque)
-{
-    (void)b;
-    request_t *req = opaque;
-    MHD_resume_connection(req->conn);
-}
-
 static enum MHD_Result answer_batch(request_t *req)
 {
     sbuf_t sb;
@@ -270,7 +252,7 @@ static enum MHD_Result handle_produce(request_t *req)
 {
     server_t *s = req->srv;
     parse_error_t pe = {0};
-    jscan_t *js = thread_jscan(s);
+    jscan_t *js = request_jscan(req);
     int rc;
 
     if (!js)
@@ -286,21 +268,7 @@ static enum MHD_Result handle_produce(request_t *req)
     if (req->route == ROUTE_PRODUCE && !access_topic_allowed(s->opts.access, req->batch.topic))
         return request_respond_not_allowed(req, req->batch.topic);
 
-    if (producer_inflight(s->producer) >= s->opts.max_inflight)
-        return request_respond_error(
-            req, 503, 50003, "too many requests in flight: retry after the Retry-After delay",
-            NULL);
-
-    /* Suspend before enqueueing: a delivery report may arrive on the poller
-     * thread before producer_submit() returns, and must find the connection
-     * suspended to resume it. */
-    req->state = REQ_WAITING;
-    MHD_suspend_connection(req->conn);
-    if (producer_submit(s->producer, &req->batch, produce_done_cb, req) != 0) {
-        /* Nothing was enqueued and no callback will run: answer now. */
-        MHD_resume_connection(req->conn);
-    }
-    return MHD_YES;
+    return request_submit(req);
 }
 
 typedef struct sim_args {
@@ -435,6 +403,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->rconn = ci ? ci->socket_context : NULL;
         url = framing_origin_form(url);
         req->route = route_of(url);
+        req->url = url;
         req->path_partition = -1;
         *con_cls = req;
         atomic_fetch_add(&s->active, 1);
@@ -460,7 +429,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         return rc ? MHD_NO : MHD_YES;
     }
     if (req->state == REQ_WAITING) {
-        /* Resumed by a delivery report or the simulator's timer. */
+        /* Resumed by a delivery report, the metadata cache or the simulator's timer. */
+        if (req->api)
+            return api_resume(req);
         if (req->route == ROUTE_SIMULATOR)
             return answer_simulator(req);
         return answer_batch(req);
@@ -474,6 +445,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                  s->opts.max_body_bytes);
         return request_respond_error(req, 413, 41301, msg, NULL);
     }
+    if (req->api)
+        return api_handle(req);
     switch (req->route) {
     case ROUTE_PRODUCE:
     case ROUTE_TOPICS:
@@ -498,6 +471,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     reaper_request_done(req->rconn);
     if (req->batch_used)
         batch_term(&req->batch);
+    free(req->v3info);
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -548,6 +522,9 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     s->sh.access = opts->access;
     s->sh.max_body_bytes = opts->max_body_bytes;
     s->sh.max_inflight = opts->max_inflight;
+    s->sh.scheme = opts->tls_cert_pem ? "https" : "http";
+    s->meta = meta_new(producer_handle(p), META_TTL_MS);
+    s->sh.meta = s->meta;
     s->sim = sim;
     s->metrics = metrics;
     s->sh.m_requests =
@@ -580,12 +557,12 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
-    if (pthread_key_create(&s->js_key, jscan_free_cb) != 0) {
+    if (pthread_key_create(&s->sh.js_key, request_jscan_free_cb) != 0) {
         snprintf(errstr, errstr_size, "cannot create a thread-specific key");
         server_destroy(s);
         return NULL;
     }
-    s->js_key_created = 1;
+    s->sh.js_key_created = 1;
 
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
@@ -646,6 +623,11 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
+    if (!s->meta || meta_start(s->meta) != 0) {
+        snprintf(errstr, errstr_size, "cannot start the metadata thread");
+        server_destroy(s);
+        return NULL;
+    }
     if (reaper_start(s->reaper) != 0) {
         snprintf(errstr, errstr_size, "cannot start the slow-connection reaper thread");
         server_destroy(s);
@@ -664,6 +646,7 @@ int server_port(server_t *s)
 void server_quiesce(server_t *s)
 {
     atomic_store(&s->sh.draining, 1);
+    meta_stop(s->meta);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -682,7 +665,8 @@ void server_destroy(server_t *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     reaper_destroy(s->reaper);
-    if (s->js_key_created)
-        pthread_key_delete(s->js_key);
+    meta_destroy(s->meta);
+    if (s->sh.js_key_created)
+        pthread_key_delete(s->sh.js_key);
     free(s);
 }
