@@ -51,6 +51,12 @@ static const kgw_option_t options[] = {
      "with --auth-token-file, /metrics needs a token too"},
     {"allow-topics", NULL, 0, KGW_OPT_STR, OFF(allow_topics), NULL, NULL, 0, 0, "LIST",
      "topics that may be written, comma-separated, '*' globs (403 otherwise; default: all)"},
+    {"idempotency-window", NULL, 0, KGW_OPT_INT, OFF(idempotency_window_s), "600", NULL, 0, 604800,
+     "SECONDS", "replay the answer to a repeated Idempotency-Key this long (0: ignore the header)"},
+    {"idempotency-max-keys", NULL, 0, KGW_OPT_INT, OFF(idempotency_max_keys), "100000", NULL, 1,
+     100000000, "N", "Idempotency-Key entries kept at most (the oldest answered go first)"},
+    {"idempotency-max-bytes", NULL, 0, KGW_OPT_INT, OFF(idempotency_max_bytes), "67108864", NULL,
+     4096, 17179869184, "BYTES", "memory for Idempotency-Key entries and their stored answers"},
     KGW_SECURITY_OPTIONS(producer_config_t, security),
     {NULL},
 };

@@ -31,6 +31,9 @@ typedef struct producer_config {
     char *auth_token_file;
     int auth_metrics;
     char *allow_topics;
+    long idempotency_window_s;
+    long idempotency_max_keys;
+    long idempotency_max_bytes;
     kgw_security_t security;
     /* Derived by producer_config_load(). */
     kgw_log_level_t level;

@@ -149,6 +149,9 @@ int main(int argc, char **argv)
         .tls_key_pem = tls_key_pem,
         .access = &access,
         .auth_metrics = cfg.auth_metrics,
+        .idempotency_window_ms = (long long)cfg.idempotency_window_s * 1000,
+        .idempotency_max_keys = (size_t)cfg.idempotency_max_keys,
+        .idempotency_max_bytes = (size_t)cfg.idempotency_max_bytes,
     };
     srv = server_new(&opts, producer, sim, metrics, errstr, sizeof(errstr));
     if (!srv) {

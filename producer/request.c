@@ -11,6 +11,7 @@
 
 #include "producer/envelope.h"
 #include "producer/reaper.h"
+#include "producer/replay.h"
 
 static const int known_statuses[REQUEST_NSTATUS] = {200, 207, 400, 401, 403, 404, 405, 413,
                                                     415, 422, 431, 500, 503, 504, 204};
@@ -40,25 +41,10 @@ static void free_cb(void *p)
     free(p);
 }
 
-enum MHD_Result request_respond(request_t *req, int status, const char *ctype, char *body,
-                                size_t len, int is_static, const char *allow)
+enum MHD_Result request_respond_response(request_t *req, int status, struct MHD_Response *resp)
 {
-    struct MHD_Response *resp;
-    if (is_static)
-        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
-    else
-        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_cb);
-    if (!resp) {
-        if (!is_static)
-            free(body);
-        return MHD_NO;
-    }
-    if (ctype)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (status == 503)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     if (req->www_auth)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->www_auth);
     if (req->origin) {
@@ -73,6 +59,28 @@ enum MHD_Result request_respond(request_t *req, int status, const char *ctype, c
     reaper_request_in(req->rconn);
     count_request(req->sh, req->route, status);
     return ret;
+}
+
+enum MHD_Result request_respond(request_t *req, int status, const char *ctype, char *body,
+                                size_t len, int is_static, const char *allow)
+{
+    struct MHD_Response *resp;
+    if (req->idem_entry)
+        replay_answered(req, status, ctype, body, len);
+    if (is_static)
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_cb);
+    if (!resp) {
+        if (!is_static)
+            free(body);
+        return MHD_NO;
+    }
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    return request_respond_response(req, status, resp);
 }
 
 enum MHD_Result request_respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,

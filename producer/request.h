@@ -21,6 +21,7 @@
 #include "producer/access.h"
 #include "producer/batch.h"
 #include "producer/jscan.h"
+#include "producer/idem.h"
 #include "producer/meta.h"
 #include "producer/produce.h"
 #include "producer/reaper.h"
@@ -33,18 +34,18 @@
 /* Statuses whose request counters are cached; others are looked up. */
 #define REQUEST_NSTATUS 15
 
-struct meta;
-struct idem;
 struct cors;
+struct replay_metrics;
 
 /* What every request's handlers may read; owned by the server. */
 typedef struct request_shared {
     producer_t *producer;
     const access_t *access;
-    struct meta *meta;  /* metadata cache (NULL-able) */
-    struct idem *idem;  /* Idempotency-Key store (NULL: off) */
-    struct cors *cors;  /* allowed origins (NULL: no CORS headers) */
-    const char *scheme; /* "http" or "https", for v3 links */
+    struct meta *meta;                   /* metadata cache (NULL-able) */
+    idem_t *idem;                        /* Idempotency-Key store (NULL: off) */
+    struct replay_metrics *idem_metrics; /* owned by the server */
+    struct cors *cors;                   /* allowed origins (NULL: no CORS headers) */
+    const char *scheme;                  /* "http" or "https", for v3 links */
     size_t max_body_bytes;
     size_t max_inflight;
     atomic_int draining;
@@ -87,6 +88,11 @@ typedef struct request {
     route_parts_t parts;
     meta_waiter_t waiter;
     struct v3rec_info *v3info; /* owned */
+    /* Idempotency-Key (replay.c) */
+    struct idem_entry *idem_entry; /* the first use, until answered */
+    idem_waiter_t idem_waiter;
+    int idem_waiting;   /* suspended until the first use is answered */
+    const char *caller; /* the token's name, or NULL */
     /* simulator */
     int sim_status;
     long sim_delay_ms;
@@ -99,6 +105,10 @@ typedef struct request {
  */
 enum MHD_Result request_respond(request_t *req, int status, const char *ctype, char *body,
                                 size_t len, int is_static, const char *allow);
+
+/* Queues a response built by the caller (taken over), adding the common
+ * headers (Retry-After, CORS, Connection: close) and counting it. */
+enum MHD_Result request_respond_response(request_t *req, int status, struct MHD_Response *resp);
 
 /* request_respond() with sb's text (taken over; MHD_NO if sb ran out of memory). */
 enum MHD_Result request_respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,

@@ -27,6 +27,7 @@
 #include "producer/envelope.h"
 #include "producer/framing.h"
 #include "producer/reaper.h"
+#include "producer/replay.h"
 #include "producer/restproxy.h"
 #include "producer/request.h"
 #include "producer/route.h"
@@ -359,6 +360,7 @@ static enum MHD_Result handle_get(request_t *req)
         return request_respond(req, 200, JSON_TYPE, ready, sizeof(ready) - 1, 1, NULL);
     }
     size_t len;
+    replay_collect(&s->sh);
     char *text = kgw_metrics_render(s->metrics, &len);
     if (!text)
         return request_respond_error(req, 500, 0, "out of memory", NULL);
@@ -428,7 +430,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return rc ? MHD_NO : MHD_YES;
     }
-    if (req->state == REQ_WAITING) {
+    if (req->state == REQ_WAITING && !req->idem_waiting) {
         /* Resumed by a delivery report, the metadata cache or the simulator's timer. */
         if (req->api)
             return api_resume(req);
@@ -437,14 +439,24 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         return answer_batch(req);
     }
 
-    /* The whole body is in. */
-    reaper_request_in(req->rconn);
-    if (req->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
-                 s->opts.max_body_bytes);
-        return request_respond_error(req, 413, 41301, msg, NULL);
+    if (req->state == REQ_WAITING) {
+        /* Resumed because the first request with its Idempotency-Key was answered. */
+        req->state = REQ_BODY;
+    } else {
+        /* The whole body is in. */
+        reaper_request_in(req->rconn);
+        if (req->too_large) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
+                     s->opts.max_body_bytes);
+            return request_respond_error(req, 413, 41301, msg, NULL);
+        }
     }
+    enum MHD_Result ret;
+    int produces = req->api ? req->shape == ROUTE_SHAPE_V3_RECORDS
+                            : req->route == ROUTE_PRODUCE || req->route == ROUTE_TOPICS;
+    if (produces && replay_check(req, &ret))
+        return ret;
     if (req->api)
         return api_handle(req);
     switch (req->route) {
@@ -469,6 +481,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     /* A keep-alive connection: the next request's clock starts now. */
     reaper_request_done(req->rconn);
+    replay_release(req);
     if (req->batch_used)
         batch_term(&req->batch);
     free(req->v3info);
@@ -525,6 +538,17 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     s->sh.scheme = opts->tls_cert_pem ? "https" : "http";
     s->meta = meta_new(producer_handle(p), META_TTL_MS);
     s->sh.meta = s->meta;
+    if (opts->idempotency_window_ms > 0) {
+        idem_opts_t io = {.window_ms = opts->idempotency_window_ms,
+                          .max_entries = opts->idempotency_max_keys,
+                          .max_bytes = opts->idempotency_max_bytes};
+        s->sh.idem = idem_new(&io);
+        if (!s->sh.idem || replay_metrics_init(&s->sh, metrics) != 0) {
+            snprintf(errstr, errstr_size, "cannot create the Idempotency-Key store");
+            server_destroy(s);
+            return NULL;
+        }
+    }
     s->sim = sim;
     s->metrics = metrics;
     s->sh.m_requests =
@@ -666,6 +690,8 @@ void server_destroy(server_t *s)
         MHD_stop_daemon(s->daemon);
     reaper_destroy(s->reaper);
     meta_destroy(s->meta);
+    idem_destroy(s->sh.idem);
+    free(s->sh.idem_metrics);
     if (s->sh.js_key_created)
         pthread_key_delete(s->sh.js_key);
     free(s);

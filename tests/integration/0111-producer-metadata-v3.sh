@@ -101,7 +101,7 @@ for name, body, want in [
     e = json.loads(data)
     print("error", name, st == want, e.get("error_code") == want, "message" in e)
 PY
-cat "$TMP/v3.out" | sed 's/^/# /'
+sed 's/^/# /' "$TMP/v3.out"
 check "v3: GET /v3/clusters lists one KafkaCluster" grep -q '^clusters 200 KafkaClusterList 1$' "$TMP/v3.out"
 check "v3: GET /v3/clusters/{id}" grep -q '^cluster 200 True$' "$TMP/v3.out"
 check "v3: topic list filtered by rights" grep -q '^topics 200 True False$' "$TMP/v3.out"
