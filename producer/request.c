@@ -58,6 +58,12 @@ enum MHD_Result request_respond_response(request_t *req, int status, struct MHD_
     req->state = REQ_ANSWERED;
     reaper_request_in(req->rconn);
     count_request(req->sh, req->route, status);
+    if (req->caller) {
+        /* Only with tokens: the caller's name (never the token) as a label. */
+        char labels[128];
+        snprintf(labels, sizeof(labels), "caller=\"%s\",status=\"%d\"", req->caller, status);
+        kgw_series_add(kgw_metric_series(req->sh->m_callers, labels), 1);
+    }
     return ret;
 }
 
@@ -181,5 +187,5 @@ enum MHD_Result request_submit(request_t *req)
 
 int request_may_write(const request_t *req, const char *topic)
 {
-    return access_topic_allowed(req->sh->access, topic);
+    return access_may_write(req->acc, req->who, topic);
 }

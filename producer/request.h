@@ -40,7 +40,7 @@ struct replay_metrics;
 /* What every request's handlers may read; owned by the server. */
 typedef struct request_shared {
     producer_t *producer;
-    const access_t *access;
+    access_holder_t *access;
     struct meta *meta;                   /* metadata cache (NULL-able) */
     idem_t *idem;                        /* Idempotency-Key store (NULL: off) */
     struct replay_metrics *idem_metrics; /* owned by the server */
@@ -52,6 +52,7 @@ typedef struct request_shared {
     pthread_key_t js_key; /* per-thread jscan_t scratch */
     int js_key_created;
     kgw_metric_t *m_requests;
+    kgw_metric_t *m_callers; /* requests by caller name and status */
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][REQUEST_NSTATUS];
 } request_shared_t;
 
@@ -91,8 +92,10 @@ typedef struct request {
     /* Idempotency-Key (replay.c) */
     struct idem_entry *idem_entry; /* the first use, until answered */
     idem_waiter_t idem_waiter;
-    int idem_waiting;   /* suspended until the first use is answered */
-    const char *caller; /* the token's name, or NULL */
+    int idem_waiting;          /* suspended until the first use is answered */
+    const char *caller;        /* the token's name, or NULL */
+    access_t *acc;             /* held from the first call to the completed callback */
+    const access_token_t *who; /* the caller's token in acc, or NULL */
     /* simulator */
     int sim_status;
     long sim_delay_ms;

@@ -92,7 +92,8 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     if (needs_token(s, req->route)) {
         const char *authz =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        access_verdict_t v = access_check_bearer(s->opts.access, authz);
+        access_verdict_t v = access_check_caller(req->acc, authz, &req->who);
+        req->caller = req->who ? req->who->name : NULL;
         if (v == ACCESS_MISSING) {
             req->www_auth = "Bearer realm=\"kgw\"";
             return request_respond_error(
@@ -159,7 +160,7 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
                                          NULL);
         memcpy(req->topic, topic, tlen);
         req->topic[tlen] = '\0';
-        if (!access_topic_allowed(s->opts.access, req->topic))
+        if (!request_may_write(req, req->topic))
             return request_respond_not_allowed(req, req->topic);
         req->fmt = restproxy_format(ct);
         if (req->fmt == RESTPROXY_NONE)
@@ -251,7 +252,6 @@ static enum MHD_Result answer_batch(request_t *req)
 
 static enum MHD_Result handle_produce(request_t *req)
 {
-    server_t *s = req->srv;
     parse_error_t pe = {0};
     jscan_t *js = request_jscan(req);
     int rc;
@@ -266,7 +266,7 @@ static enum MHD_Result handle_produce(request_t *req)
         rc = envelope_parse(js, req->body, req->len, &req->batch, &pe);
     if (rc)
         return request_respond_error(req, pe.status, pe.code, pe.msg, NULL);
-    if (req->route == ROUTE_PRODUCE && !access_topic_allowed(s->opts.access, req->batch.topic))
+    if (req->route == ROUTE_PRODUCE && !request_may_write(req, req->batch.topic))
         return request_respond_not_allowed(req, req->batch.topic);
 
     return request_submit(req);
@@ -406,6 +406,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         url = framing_origin_form(url);
         req->route = route_of(url);
         req->url = url;
+        req->acc = access_hold(s->opts.access);
         req->path_partition = -1;
         *con_cls = req;
         atomic_fetch_add(&s->active, 1);
@@ -482,6 +483,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* A keep-alive connection: the next request's clock starts now. */
     reaper_request_done(req->rconn);
     replay_release(req);
+    access_drop(s->opts.access, req->acc);
     if (req->batch_used)
         batch_term(&req->batch);
     free(req->v3info);
@@ -570,7 +572,13 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                         "Requests refused for ambiguous framing (400, connection closed).", NULL,
                         0);
     s->s_framing = f ? kgw_metric_series(f, NULL) : NULL;
-    if (!s->sh.m_requests || !s->s_active || !s_slow_closed || !s_conns || !s->s_framing) {
+    s->sh.m_callers =
+        kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_caller_requests_total",
+                        "HTTP requests answered, by caller (name= of the token "
+                        "in --auth-token-file) and status; only with tokens.",
+                        NULL, 0);
+    if (!s->sh.m_callers || !s->sh.m_requests || !s->s_active || !s_slow_closed || !s_conns ||
+        !s->s_framing) {
         snprintf(errstr, errstr_size, "cannot register metrics");
         server_destroy(s);
         return NULL;

@@ -35,7 +35,7 @@ typedef struct server_opts {
     unsigned threads;
     const char *tls_cert_pem; /* both or neither: serve HTTPS; borrowed */
     const char *tls_key_pem;
-    const access_t *access;          /* tokens and topic allow-list; borrowed, required */
+    access_holder_t *access;         /* tokens and topic allow-list; borrowed, required */
     int auth_metrics;                /* /metrics needs a token when tokens are set */
     long long idempotency_window_ms; /* 0: Idempotency-Key ignored */
     size_t idempotency_max_keys;
