@@ -167,7 +167,8 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
             return request_respond_error(
                 req, 415, 41501,
                 "unsupported Content-Type: use application/vnd.kafka.json.v2+json, "
-                "application/vnd.kafka.binary.v2+json or application/json",
+                "application/vnd.kafka.binary.v2+json, application/json, or "
+                "application/octet-stream or text/plain for a raw value",
                 NULL);
     }
     if (req->route == ROUTE_PRODUCE || (req->route == ROUTE_TOPICS && !req->api)) {
@@ -259,7 +260,13 @@ static enum MHD_Result handle_produce(request_t *req)
     if (!js)
         return request_respond_error(req, 500, 50001, "out of memory", NULL);
     req->batch_used = 1;
-    if (req->route == ROUTE_TOPICS)
+    if (req->route == ROUTE_TOPICS && req->fmt == RESTPROXY_RAW)
+        rc = restproxy_raw(
+            req->body, req->len, req->topic,
+            MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "key"),
+            MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "partition"),
+            req->path_partition, &req->batch, &pe);
+    else if (req->route == ROUTE_TOPICS)
         rc = restproxy_parse(js, req->body, req->len, req->fmt, req->topic, req->path_partition,
                              &req->batch, &pe);
     else

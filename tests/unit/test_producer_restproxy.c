@@ -178,3 +178,27 @@ Test(restproxy, render)
     sbuf_term(&sb);
     teardown();
 }
+
+Test(restproxy, raw_bodies)
+{
+    batch_t b = {0};
+    parse_error_t pe = {0};
+    static const char bin[] = {'a', 0, '\r', '\n', (char)0xff};
+    cr_expect_eq(restproxy_format("application/octet-stream"), RESTPROXY_RAW);
+    cr_expect_eq(restproxy_format("text/plain; charset=utf-8"), RESTPROXY_RAW);
+    cr_assert_eq(restproxy_raw(bin, sizeof(bin), "t", "k", "3", -1, &b, &pe), 0);
+    cr_expect_eq(b.count, 1);
+    cr_expect_eq(b.records[0].value_len, sizeof(bin));
+    cr_expect_eq(memcmp(b.records[0].value, bin, sizeof(bin)), 0);
+    cr_expect_eq(b.records[0].key_len, 1);
+    cr_expect_eq(b.records[0].partition, 3);
+    cr_assert_eq(restproxy_raw(NULL, 0, "t", NULL, "3", 1, &b, &pe), 0);
+    cr_expect_not_null(b.records[0].value, "empty, not null");
+    cr_expect_null(b.records[0].key);
+    cr_expect_eq(b.records[0].partition, 1, "the path's partition wins");
+    cr_expect_eq(restproxy_raw("x", 1, "t", NULL, "-1", -1, &b, &pe), -1);
+    cr_expect_eq(pe.status, 422);
+    cr_expect_eq(restproxy_raw("x", 1, "bad topic", NULL, NULL, -1, &b, &pe), -1);
+    cr_expect_eq(pe.status, 404);
+    batch_term(&b);
+}
