@@ -181,8 +181,7 @@ Test(restproxy, render)
 
 Test(restproxy, raw_bodies)
 {
-    batch_t b = {0};
-    parse_error_t pe = {0};
+    setup();
     static const char bin[] = {'a', 0, '\r', '\n', (char)0xff};
     cr_expect_eq(restproxy_format("application/octet-stream"), RESTPROXY_RAW);
     cr_expect_eq(restproxy_format("text/plain; charset=utf-8"), RESTPROXY_RAW);
@@ -200,5 +199,5 @@ Test(restproxy, raw_bodies)
     cr_expect_eq(pe.status, 422);
     cr_expect_eq(restproxy_raw("x", 1, "bad topic", NULL, NULL, -1, &b, &pe), -1);
     cr_expect_eq(pe.status, 404);
-    batch_term(&b);
+    teardown();
 }
