@@ -46,7 +46,9 @@ Test(restproxy, content_types)
         {"application/vnd.kafka.binary.v2+json", RESTPROXY_BINARY},
         {"application/vnd.kafka.v2+json", RESTPROXY_BINARY},
         {"application/vnd.kafka.avro.v2+json", RESTPROXY_NONE},
-        {"text/plain", RESTPROXY_NONE},
+        {"text/plain", RESTPROXY_RAW},
+        {"application/octet-stream", RESTPROXY_RAW},
+        {"text/html", RESTPROXY_NONE},
         {"application/jsonx", RESTPROXY_NONE},
         {NULL, RESTPROXY_NONE},
     };
