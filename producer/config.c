@@ -51,6 +51,9 @@ static const kgw_option_t options[] = {
      "with --auth-token-file, /metrics needs a token too"},
     {"allow-topics", NULL, 0, KGW_OPT_STR, OFF(allow_topics), NULL, NULL, 0, 0, "LIST",
      "topics that may be written, comma-separated, '*' globs (403 otherwise; default: all)"},
+    {"cors-origins", NULL, 0, KGW_OPT_STR, OFF(cors_origins), NULL, NULL, 0, 0, "LIST",
+     "browser origins allowed to call (comma-separated scheme://host[:port], or '*'); "
+     "default: no CORS headers"},
     {"idempotency-window", NULL, 0, KGW_OPT_INT, OFF(idempotency_window_s), "600", NULL, 0, 604800,
      "SECONDS", "replay the answer to a repeated Idempotency-Key this long (0: ignore the header)"},
     {"idempotency-max-keys", NULL, 0, KGW_OPT_INT, OFF(idempotency_max_keys), "100000", NULL, 1,

@@ -32,6 +32,7 @@
 #include "common/kgw_metrics.h"
 #include "producer/access.h"
 #include "producer/config.h"
+#include "producer/cors.h"
 #include "producer/produce.h"
 #include "producer/server.h"
 #include "producer/simulator.h"
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
     server_t *srv = NULL;
     access_holder_t access;
     access_t *acc = NULL;
+    cors_t *cors = NULL;
     int access_ready = 0;
     char *tls_cert_pem = NULL, *tls_key_pem = NULL;
     char errstr[512];
@@ -108,6 +110,7 @@ int main(int argc, char **argv)
     }
     /* Files named by flags: an unreadable or empty one is a usage error. */
     if (!(acc = access_load(cfg.auth_token_file, cfg.allow_topics, errstr, sizeof(errstr))) ||
+        (cfg.cors_origins && !(cors = cors_new(cfg.cors_origins, errstr, sizeof(errstr)))) ||
         (cfg.tls_cert && (!(tls_cert_pem = producer_config_read_file(cfg.tls_cert, "--tls-cert",
                                                                      errstr, sizeof(errstr))) ||
                           !(tls_key_pem = producer_config_read_file(cfg.tls_key, "--tls-key",
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
         .tls_key_pem = tls_key_pem,
         .access = &access,
         .auth_metrics = cfg.auth_metrics,
+        .cors = cors,
         .idempotency_window_ms = (long long)cfg.idempotency_window_s * 1000,
         .idempotency_max_keys = (size_t)cfg.idempotency_max_keys,
         .idempotency_max_bytes = (size_t)cfg.idempotency_max_bytes,
@@ -210,6 +214,7 @@ out:
     simulator_destroy(sim);
     producer_destroy(producer);
     kgw_metrics_destroy(metrics);
+    cors_destroy(cors);
     if (access_ready)
         access_holder_term(&access);
     if (acc) {

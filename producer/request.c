@@ -50,6 +50,7 @@ enum MHD_Result request_respond_response(request_t *req, int status, struct MHD_
     if (req->origin) {
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->origin);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
     }
     if (req->close || atomic_load(&req->sh->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -188,4 +189,31 @@ enum MHD_Result request_submit(request_t *req)
 int request_may_write(const request_t *req, const char *topic)
 {
     return access_may_write(req->acc, req->who, topic);
+}
+
+int request_cors(request_t *req, const char *method, enum MHD_Result *ret)
+{
+    const char *origin = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin");
+    int allowed = cors_allowed(req->sh->cors, origin);
+    const char *want =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+    if (allowed)
+        req->origin = origin;
+    if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) != 0 || !want)
+        return 0;
+    if (!allowed) {
+        *ret = request_respond_error(req, 403, 40302, "CORS: origin not allowed (--cors-origins)",
+                                     NULL);
+        return 1;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        *ret = MHD_NO;
+        return 1;
+    }
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    MHD_add_response_header(resp, "Access-Control-Max-Age", CORS_MAX_AGE);
+    *ret = request_respond_response(req, 204, resp);
+    return 1;
 }

@@ -20,6 +20,7 @@
 #include "common/kgw_metrics.h"
 #include "producer/access.h"
 #include "producer/batch.h"
+#include "producer/cors.h"
 #include "producer/jscan.h"
 #include "producer/idem.h"
 #include "producer/meta.h"
@@ -34,7 +35,6 @@
 /* Statuses whose request counters are cached; others are looked up. */
 #define REQUEST_NSTATUS 15
 
-struct cors;
 struct replay_metrics;
 
 /* What every request's handlers may read; owned by the server. */
@@ -44,7 +44,7 @@ typedef struct request_shared {
     struct meta *meta;                   /* metadata cache (NULL-able) */
     idem_t *idem;                        /* Idempotency-Key store (NULL: off) */
     struct replay_metrics *idem_metrics; /* owned by the server */
-    struct cors *cors;                   /* allowed origins (NULL: no CORS headers) */
+    const cors_t *cors;                  /* allowed origins (NULL: no CORS headers) */
     const char *scheme;                  /* "http" or "https", for v3 links */
     size_t max_body_bytes;
     size_t max_inflight;
@@ -128,6 +128,14 @@ enum MHD_Result request_respond_error(request_t *req, int status, int rest_code,
 
 /* 403 for a topic the caller may not write. */
 enum MHD_Result request_respond_not_allowed(request_t *req, const char *topic);
+
+/*
+ * CORS, before authentication (a preflight carries no token): answers an
+ * OPTIONS preflight (204, or 403 for an origin not in --cors-origins) and
+ * returns 1 with *ret set; otherwise notes an allowed Origin for the answer's
+ * headers and returns 0. Call only when sh->cors is set.
+ */
+int request_cors(request_t *req, const char *method, enum MHD_Result *ret);
 
 /* The event-loop thread's scratch JSON scanner (NULL on OOM). */
 jscan_t *request_jscan(request_t *req);

@@ -88,6 +88,10 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     server_t *s = req->srv;
     struct MHD_Connection *conn = req->conn;
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    enum MHD_Result ret;
+
+    if (s->sh.cors && request_cors(req, method, &ret))
+        return ret;
 
     if (needs_token(s, req->route)) {
         const char *authz =
@@ -116,7 +120,6 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     case ROUTE_TOPIC_LIST:
     case ROUTE_V3:
     case ROUTE_TOPICS: {
-        enum MHD_Result ret;
         int rc = api_on_headers(req, method, &ret);
         if (rc > 0)
             return ret;
@@ -545,6 +548,7 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     s->sh.max_body_bytes = opts->max_body_bytes;
     s->sh.max_inflight = opts->max_inflight;
     s->sh.scheme = opts->tls_cert_pem ? "https" : "http";
+    s->sh.cors = opts->cors;
     s->meta = meta_new(producer_handle(p), META_TTL_MS);
     s->sh.meta = s->meta;
     if (opts->idempotency_window_ms > 0) {

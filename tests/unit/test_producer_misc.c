@@ -170,3 +170,27 @@ Test(config, defaults_aliases_and_misuse)
     cr_expect_eq(cfg.xprops.count, 2);
     producer_config_free(&cfg);
 }
+
+#include "producer/cors.h"
+
+Test(cors, origins)
+{
+    char err[160];
+    cors_t *c = cors_new("https://app.example.com, http://localhost:3000", err, sizeof(err));
+    cr_assert_not_null(c, "%s", err);
+    cr_expect(cors_allowed(c, "https://app.example.com"));
+    cr_expect(cors_allowed(c, "HTTP://LOCALHOST:3000"));
+    cr_expect(!cors_allowed(c, "http://localhost:3001"));
+    cr_expect(!cors_allowed(c, "https://app.example.com.evil"));
+    cr_expect(!cors_allowed(c, NULL));
+    cors_destroy(c);
+    c = cors_new("*", err, sizeof(err));
+    cr_expect(cors_allowed(c, "https://any.example"));
+    cors_destroy(c);
+    static const char *bad[] = {"", "app.example", "https://a/path", "https://a,,https://b",
+                                "https://"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_expect_null(cors_new(bad[i], err, sizeof(err)), "%s", bad[i]);
+        cr_expect(strstr(err, "--cors-origins") != NULL, "%s", err);
+    }
+}
