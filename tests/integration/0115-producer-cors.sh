@@ -14,7 +14,7 @@ APP=http://app.example:3000
 start_devcluster --brokers 1 --topic "$T:1"
 
 # hdrs ARGS...: the answer's status line and headers, lower-cased.
-hdrs() { curl -s -o /dev/null -D - --max-time 10 "$@" | tr -d '\r' | tr 'A-Z' 'a-z'; }
+hdrs() { curl -s -o /dev/null -D - --max-time 10 "$@" | tr -d '\r' | tr '[:upper:]' '[:lower:]'; }
 
 start_producer
 h=$(hdrs -H "Origin: $APP" -H 'Content-Type: application/json' \
