@@ -25,6 +25,8 @@ REQUIRED=(
     "kcat cmd:kcat"
     "curl cmd:curl"
     "python3 cmd:python3"
+    "python3-jsonschema file:/usr/lib/python3/dist-packages/jsonschema/__init__.py"
+    "npm cmd:npx"
     "shellcheck cmd:shellcheck"
     "clang-format cmd:clang-format"
     "cppcheck cmd:cppcheck"

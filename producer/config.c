@@ -70,12 +70,15 @@ const kgw_cli_t producer_cli = {
     .description = "HTTP -> Kafka gateway. POST JSON to /produce (or the Confluent REST Proxy v2\n"
                    "API under /topics/...); the answer comes after Kafka acknowledged the record\n"
                    "(acks=all, idempotent), with its partition and offset.",
-    .epilog = "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /health,\n"
-              "GET /ready, GET /metrics, POST /webhook-simulator.\n"
-              "Defaults passed to librdkafka (override with -X): acks=all,\n"
-              "enable.idempotence=true, partitioner=murmur2_random, linger.ms=0,\n"
-              "message.timeout.ms=30000, topic.metadata.propagation.max.ms=2000,\n"
-              "queue.buffering.max.kbytes=65536.",
+    .epilog =
+        "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /topics[/...],\n"
+        "GET /v3/clusters[/...], POST /v3/clusters/{id}/topics/{t}/records, GET /health,\n"
+        "GET /ready, GET /metrics, GET /openapi.json (all of them described there),\n"
+        "POST /webhook-simulator. SIGHUP reloads --auth-token-file.\n"
+        "Defaults passed to librdkafka (override with -X): acks=all,\n"
+        "enable.idempotence=true, partitioner=murmur2_random, linger.ms=0,\n"
+        "message.timeout.ms=30000, topic.metadata.propagation.max.ms=2000,\n"
+        "queue.buffering.max.kbytes=65536.",
     .opts = options,
 };
 

@@ -26,6 +26,7 @@
 #include "producer/api.h"
 #include "producer/envelope.h"
 #include "producer/framing.h"
+#include "producer/openapi.h"
 #include "producer/reaper.h"
 #include "producer/replay.h"
 #include "producer/restproxy.h"
@@ -74,7 +75,7 @@ static int is_get(const char *method)
  * included, so they reveal nothing) needs a token when tokens are set. */
 static int needs_token(const server_t *s, route_t route)
 {
-    if (route == ROUTE_HEALTH || route == ROUTE_READY)
+    if (route == ROUTE_HEALTH || route == ROUTE_READY || route == ROUTE_OPENAPI)
         return 0;
     if (route == ROUTE_METRICS)
         return s->opts.auth_metrics;
@@ -114,6 +115,7 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     case ROUTE_HEALTH:
     case ROUTE_READY:
     case ROUTE_METRICS:
+    case ROUTE_OPENAPI:
         if (!is_get(method))
             return request_respond_error(req, 405, 0, "method not allowed: use GET", "GET, HEAD");
         break;
@@ -353,6 +355,11 @@ static enum MHD_Result handle_get(request_t *req)
     if (req->route == ROUTE_HEALTH) {
         static char healthy[] = "{\"status\":\"healthy\"}";
         return request_respond(req, 200, JSON_TYPE, healthy, sizeof(healthy) - 1, 1, NULL);
+    }
+    if (req->route == ROUTE_OPENAPI) {
+        size_t n;
+        const char *doc = openapi_json(&n);
+        return request_respond(req, 200, JSON_TYPE, (char *)doc, n, 1, NULL);
     }
     if (req->route == ROUTE_READY) {
         char reason[256];
