@@ -105,7 +105,7 @@ Test(idem, caps_evict_oldest_answered_never_in_flight)
     idem_t *s = store(3, 1 << 20);
     idem_answer_t a = {0};
     idem_entry_t *e[5];
-    char key[8];
+    char key[16];
     for (int i = 0; i < 3; i++) {
         snprintf(key, sizeof(key), "k%d", i);
         cr_assert_eq(begin(s, "", key, "b", &a, &e[i], NULL), IDEM_NEW);
