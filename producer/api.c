@@ -63,6 +63,47 @@ static int v3_on_headers(request_t *req, const char *method, enum MHD_Result *re
     return 1;
 }
 
+/* Records of one v3 request in flight at most: a long stream is produced a
+ * window at a time, so it neither fills librdkafka's queue (and fails with
+ * __QUEUE_FULL) nor holds more than this many messages there. */
+#define V3_WINDOW 10000
+
+static void v3_window_done_cb(batch_t *b, void *opaque);
+
+/*
+ * Submits the next window of the stream; when none could be enqueued, the
+ * one after (its records carry the error). Once every record is reported,
+ * resumes the connection. After a successful producer_submit() req belongs
+ * to the window's callback: nothing here touches it again.
+ */
+static void v3_next_window(request_t *req)
+{
+    batch_t *all = &req->batch, *w = &req->v3win;
+    while (req->v3_next < all->count) {
+        size_t first = req->v3_next;
+        size_t n = all->count - first < V3_WINDOW ? all->count - first : V3_WINDOW;
+        req->v3_next = first + n;
+        w->topic = all->topic;
+        w->records = all->records + first;
+        w->count = n;
+        w->headers = all->headers;
+        w->nheaders = all->nheaders;
+        w->multi = 1;
+        for (size_t i = 0; i < n; i++)
+            w->records[i].batch = w;
+        if (producer_submit(req->sh->producer, w, v3_window_done_cb, req) == 0)
+            return;
+    }
+    MHD_resume_connection(req->conn);
+}
+
+/* Runs on the producer's poller thread (or inside producer_submit). */
+static void v3_window_done_cb(batch_t *b, void *opaque)
+{
+    (void)b;
+    v3_next_window(opaque);
+}
+
 static enum MHD_Result v3_handle(request_t *req)
 {
     parse_error_t pe = {0};
@@ -72,7 +113,14 @@ static enum MHD_Result v3_handle(request_t *req)
     req->batch_used = 1;
     if (v3rec_parse(js, req->body, req->len, req->parts.topic, &req->batch, &req->v3info, &pe))
         return request_respond_error(req, pe.status, pe.code, pe.msg, NULL);
-    return request_submit(req);
+    if (req->batch.count <= V3_WINDOW)
+        return request_submit(req);
+    if (producer_inflight(req->sh->producer) >= req->sh->max_inflight)
+        return request_respond_error(req, 503, 503, "too many requests in flight: retry", NULL);
+    req->state = REQ_WAITING;
+    MHD_suspend_connection(req->conn);
+    v3_next_window(req);
+    return MHD_YES;
 }
 
 static enum MHD_Result v3_resume(request_t *req)

@@ -3,8 +3,9 @@
 # metadata cache, filtered by what the caller may write) and REST Proxy v3
 # produce, driven by a Python http.client client written to Confluent's
 # documented examples: discover the cluster id, produce JSON/BINARY/STRING
-# records with headers, partition_id and timestamp, then a concatenated-JSON
-# stream of records in one chunked request; kcat reads back what landed.
+# records with headers, partition_id and timestamp, then concatenated-JSON
+# streams in one chunked request (50 records, and 30,000: more than the
+# 10,000 a stream keeps in flight); kcat reads back what landed.
 # shellcheck source=tests/lib/helpers.sh
 source "$(dirname "$0")/../lib/helpers.sh"
 # shellcheck source=tests/lib/producer.sh
@@ -13,7 +14,7 @@ source "$ROOT/tests/lib/producer.sh"
 T="meta-$RUN_ID"
 H="hidden-$RUN_ID"
 start_devcluster --brokers 3 --topic "$T:3" --topic "$H:1"
-start_producer --allow-topics "meta-*"
+start_producer --allow-topics "meta-*" --max-body-bytes 4000000
 
 # --- v2 metadata.
 r=$(curl -s -w '\n%{http_code}' "$URL/topics")
@@ -91,6 +92,13 @@ lines = [json.loads(x) for x in data.splitlines()]
 offs = [x["offset"] for x in lines]
 print("stream", st, len(lines), all(x["error_code"] == 200 for x in lines),
       offs == sorted(offs) and len(set(offs)) == 50)
+# A stream longer than the 10,000-record window in flight: 30,000 records.
+recs = (json.dumps({"value": {"type": "JSON", "data": {"n": i}}, "partition_id": 0}).encode() for i in range(30000))
+st, data = call("POST", f"/v3/clusters/{cid}/topics/{topic}/records", chunks=recs)
+lines = [json.loads(x) for x in data.splitlines()]
+offs = [x["offset"] for x in lines]
+print("long-stream", st, len(lines), all(x["error_code"] == 200 for x in lines),
+      all(b > a for a, b in zip(offs, offs[1:])))
 # Errors in v3's shape.
 for name, body, want in [
         ("bad-json", "{\"value\":", 400),
@@ -113,6 +121,8 @@ check "v3: BINARY/STRING, headers, partition_id, timestamp" \
     grep -q "^produce-binary 200 200 1 {'type': 'BINARY', 'size': 5}$" "$TMP/v3.out"
 check "v3: 50 concatenated records in one chunked request, 50 reports in order" \
     grep -q '^stream 200 50 True True$' "$TMP/v3.out"
+check "v3: 30,000 records in one request (3 windows), 30,000 reports in order" \
+    grep -q '^long-stream 200 30000 True True$' "$TMP/v3.out"
 for e in bad-json bad-type refused; do
     check "v3: error $e in v3's shape" grep -q "^error $e True True True$" "$TMP/v3.out"
 done
@@ -121,4 +131,6 @@ check "kcat: the STRING key, header and timestamp landed exactly" \
     grep -q "^k-string|trace=t-1|1714557600000|" "$TMP/p1.txt"
 check_eq "kcat: 50 stream records on partition 2" 50 \
     "$(kcat -C -b "$BOOTSTRAP" -t "$T" -p 2 -e -q -f '%s\n' 2>/dev/null | grep -c '"seq"')"
+check_eq "kcat: the 30,000 records on partition 0, once each" 30000 \
+    "$(kcat -C -b "$BOOTSTRAP" -t "$T" -p 0 -e -q -f '%s\n' 2>/dev/null | grep -c '^{"n":')"
 finish
