@@ -42,6 +42,8 @@ TEST_PKGS=(
     "python3 cmd:python3"
     "openssl cmd:openssl"
     "nginx file:/usr/sbin/nginx"
+    "python3-jsonschema file:/usr/lib/python3/dist-packages/jsonschema/__init__.py"
+    "npm cmd:npx"
     "procps cmd:ps"
     "iproute2 cmd:ss"
 )

@@ -44,7 +44,8 @@ typedef struct batch_record {
     int err; /* rd_kafka_resp_err_t; 0 on success */
     int32_t out_partition;
     int64_t out_offset;
-    struct batch *batch; /* back pointer for the delivery report */
+    int64_t out_timestamp_ms; /* the record's timestamp as produced (-1: unknown) */
+    struct batch *batch;      /* back pointer for the delivery report */
 } batch_record_t;
 
 typedef void(batch_done_cb)(struct batch *b, void *opaque);

@@ -25,8 +25,8 @@ static const kgw_option_t options[] = {
      "IPv4 or IPv6 address to listen on"},
     {"property", NULL, 'X', KGW_OPT_LIST, OFF(xprops), NULL, NULL, 0, 0, "KEY=VALUE",
      "librdkafka property, repeatable (e.g. -X compression.type=lz4)"},
-    {"max-body-bytes", NULL, 0, KGW_OPT_INT, OFF(max_body_bytes), "1048576", NULL, 1, 1073741824,
-     "BYTES", "largest request body accepted (413 beyond it)"},
+    {"max-body-bytes", NULL, 0, KGW_OPT_INT, OFF(max_body_bytes), "0", NULL, 0, 1073741824, "BYTES",
+     "largest request body accepted (413 beyond it; 0: the producer's message.max.bytes)"},
     {"max-connections", NULL, 0, KGW_OPT_INT, OFF(max_connections), "4096", NULL, 1, 1000000, "N",
      "concurrent HTTP connections"},
     {"max-connections-per-ip", NULL, 0, KGW_OPT_INT, OFF(max_connections_per_ip), "1024", NULL, 0,
@@ -54,6 +54,15 @@ static const kgw_option_t options[] = {
      "with --auth-token-file, /metrics needs a token too"},
     {"allow-topics", NULL, 0, KGW_OPT_STR, OFF(allow_topics), NULL, NULL, 0, 0, "LIST",
      "topics that may be written, comma-separated, '*' globs (403 otherwise; default: all)"},
+    {"cors-origins", NULL, 0, KGW_OPT_STR, OFF(cors_origins), NULL, NULL, 0, 0, "LIST",
+     "browser origins allowed to call (comma-separated scheme://host[:port], or '*'); "
+     "default: no CORS headers"},
+    {"idempotency-window", NULL, 0, KGW_OPT_INT, OFF(idempotency_window_s), "600", NULL, 0, 604800,
+     "SECONDS", "replay the answer to a repeated Idempotency-Key this long (0: ignore the header)"},
+    {"idempotency-max-keys", NULL, 0, KGW_OPT_INT, OFF(idempotency_max_keys), "100000", NULL, 1,
+     100000000, "N", "Idempotency-Key entries kept at most (the oldest answered go first)"},
+    {"idempotency-max-bytes", NULL, 0, KGW_OPT_INT, OFF(idempotency_max_bytes), "67108864", NULL,
+     4096, 17179869184, "BYTES", "memory for Idempotency-Key entries and their stored answers"},
     KGW_SECURITY_OPTIONS(producer_config_t, security),
     {NULL},
 };
@@ -64,8 +73,11 @@ const kgw_cli_t producer_cli = {
     .description = "HTTP -> Kafka gateway. POST JSON to /produce (or the Confluent REST Proxy v2\n"
                    "API under /topics/...); the answer comes after Kafka acknowledged the record\n"
                    "(acks=all, idempotent), with its partition and offset.",
-    .epilog = "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /health,\n"
-              "GET /ready, GET /metrics, POST /webhook-simulator.",
+    .epilog =
+        "Endpoints: POST /produce, POST /topics/{topic}[/partitions/{p}], GET /topics[/...],\n"
+        "GET /v3/clusters[/...], POST /v3/clusters/{id}/topics/{t}/records, GET /health,\n"
+        "GET /ready, GET /metrics, GET /openapi.json (all of them described there),\n"
+        "POST /webhook-simulator. SIGHUP reloads --auth-token-file.",
     .opts = options,
 };
 

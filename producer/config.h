@@ -32,6 +32,10 @@ typedef struct producer_config {
     char *auth_token_file;
     int auth_metrics;
     char *allow_topics;
+    char *cors_origins;
+    long idempotency_window_s;
+    long idempotency_max_keys;
+    long idempotency_max_bytes;
     kgw_security_t security;
     /* Derived by producer_config_load(). */
     kgw_log_level_t level;

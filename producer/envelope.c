@@ -24,6 +24,47 @@ static const char *decode_inplace(const jscan_t *js, char *body, int i, size_t *
     return dst;
 }
 
+/*
+ * The first member of object `obj` whose name is not in `known` (NULL-ended),
+ * or -1. A typo such as "partiton" would otherwise be silently ignored and
+ * the record land where the caller did not mean it to.
+ */
+static int unknown_member(const jscan_t *js, const char *body, size_t obj, const char *const *known)
+{
+    size_t i = obj + 1;
+    for (uint32_t m = 0; m < js->toks[obj].size; m++) {
+        const jscan_tok_t *k = &js->toks[i];
+        const char *name = body + k->start + 1;
+        size_t n = k->end - k->start - 2;
+        int found = 0;
+        for (const char *const *w = known; *w && !found; w++)
+            found = !k->escaped && strlen(*w) == n && memcmp(*w, name, n) == 0;
+        if (!found)
+            return (int)i;
+        i = js->toks[i + 1].skip;
+    }
+    return -1;
+}
+
+static int refuse_unknown(const jscan_t *js, const char *body, size_t obj, const char *const *known,
+                          const char *where, parse_error_t *pe)
+{
+    int u = unknown_member(js, body, obj, known);
+    if (u < 0)
+        return 0;
+    const jscan_tok_t *k = &js->toks[u];
+    int n = (int)(k->end - k->start - 2);
+    parse_error_set(pe, 400, 0, "%sunknown field '%.*s' (known: %s)", where, n > 64 ? 64 : n,
+                    body + k->start + 1,
+                    known[0][0] == 't' ? "topic, key, payload, headers, partition, messages"
+                                       : "key, payload, headers, partition");
+    return -1;
+}
+
+static const char *const top_fields[] = {"topic",     "key",      "payload", "headers",
+                                         "partition", "messages", NULL};
+static const char *const message_fields[] = {"key", "payload", "headers", "partition", NULL};
+
 /* Parses one message object (the root for a single record). */
 static int parse_message(const jscan_t *js, char *body, size_t obj, batch_t *b, batch_record_t *rec,
                          const char *where, parse_error_t *pe)
@@ -109,6 +150,8 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
         parse_error_set(pe, 400, 0, "field 'topic' must be a string");
         return -1;
     }
+    if (refuse_unknown(js, body, 0, top_fields, "", pe))
+        return -1;
 
     if (!is_absent(js, messages)) {
         const jscan_tok_t *mt = &js->toks[messages];
@@ -126,6 +169,10 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
                 parse_error_set(pe, 400, 0, "messages[%zu]: must be an object", k);
                 return -1;
             }
+            char where[48];
+            snprintf(where, sizeof(where), "messages[%zu]: ", k);
+            if (refuse_unknown(js, body, i, message_fields, where, pe))
+                return -1;
             nh += count_headers(js, body, i);
         }
         if (batch_alloc(b, mt->size, nh)) {

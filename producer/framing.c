@@ -50,6 +50,7 @@ static void fail(framing_t *f, const char *why)
 void framing_add(framing_t *f, const char *name, size_t name_len, const char *value,
                  size_t value_len)
 {
+    f->head_bytes += name_len + value_len + 4;
     if (name_len == 0)
         fail(f, "ambiguous request framing: empty header field name");
     for (size_t i = 0; i < name_len; i++) {

@@ -39,6 +39,7 @@ typedef struct framing {
     unsigned long long content_length;
     int n_content_length;
     int n_transfer_encoding;
+    size_t head_bytes; /* "name: value\r\n" bytes of the fields seen */
 } framing_t;
 
 /* Caller-provided storage; starts a request's check. */

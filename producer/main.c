@@ -4,8 +4,9 @@
  *
  * Thread model:
  * - main thread: parses the config, creates everything, then waits in
- *   sigwait() for SIGINT/SIGTERM (blocked in every thread), and runs the
- *   shutdown: stop accepting, answer what is in flight, destroy.
+ *   sigwait() for SIGINT/SIGTERM/SIGHUP (blocked in every thread); SIGHUP
+ *   reloads --auth-token-file and waits again, the others run the shutdown: stop accepting, answer
+ * what is in flight, destroy.
  * - libmicrohttpd event-loop threads (--threads, epoll): read requests,
  *   parse, validate, enqueue into librdkafka, suspend the connection; later
  *   queue the answer. They never block on Kafka.
@@ -31,6 +32,7 @@
 #include "common/kgw_metrics.h"
 #include "producer/access.h"
 #include "producer/config.h"
+#include "producer/cors.h"
 #include "producer/produce.h"
 #include "producer/server.h"
 #include "producer/simulator.h"
@@ -43,6 +45,25 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* SIGHUP: a new token file takes effect for requests that start after it;
+ * a malformed one changes nothing (one error line, the old tokens stay). */
+static void reload_tokens(access_holder_t *h, const producer_config_t *cfg)
+{
+    char errstr[512];
+    if (!cfg->auth_token_file) {
+        KGW_INFO("SIGHUP ignored reason=\"no --auth-token-file\"");
+        return;
+    }
+    access_t *a = access_load(cfg->auth_token_file, cfg->allow_topics, errstr, sizeof(errstr));
+    if (!a) {
+        KGW_ERROR("token file reload failed, keeping the previous tokens error=\"%s\"", errstr);
+        return;
+    }
+    size_t n = a->ntokens;
+    access_swap(h, a);
+    KGW_INFO("token file reloaded tokens=%zu", n);
 }
 
 static void wait_active(server_t *srv, int timeout_ms)
@@ -59,7 +80,10 @@ int main(int argc, char **argv)
     producer_t *producer = NULL;
     simulator_t *sim = NULL;
     server_t *srv = NULL;
-    access_t access;
+    access_holder_t access;
+    access_t *acc = NULL;
+    cors_t *cors = NULL;
+    int access_ready = 0;
     char *tls_cert_pem = NULL, *tls_key_pem = NULL;
     char errstr[512];
     char fatal[512] = ""; /* a startup failure, logged once everything is stopped */
@@ -68,7 +92,6 @@ int main(int argc, char **argv)
     int exit_code = 1;
 
     kgw_log_set_program(producer_cli.prog);
-    access_init(&access);
     int rc = producer_config_load(&cfg, argc, argv, errstr, sizeof(errstr));
     if (rc == KGW_CONFIG_HELP) {
         producer_config_usage(stdout);
@@ -87,10 +110,8 @@ int main(int argc, char **argv)
         goto out;
     }
     /* Files named by flags: an unreadable or empty one is a usage error. */
-    if ((cfg.auth_token_file &&
-         access_tokens_load(&access, cfg.auth_token_file, errstr, sizeof(errstr))) ||
-        (cfg.allow_topics &&
-         access_topics_set(&access, cfg.allow_topics, errstr, sizeof(errstr))) ||
+    if (!(acc = access_load(cfg.auth_token_file, cfg.allow_topics, errstr, sizeof(errstr))) ||
+        (cfg.cors_origins && !(cors = cors_new(cfg.cors_origins, errstr, sizeof(errstr)))) ||
         (cfg.tls_cert && (!(tls_cert_pem = producer_config_read_file(cfg.tls_cert, "--tls-cert",
                                                                      errstr, sizeof(errstr))) ||
                           !(tls_key_pem = producer_config_read_file(cfg.tls_key, "--tls-key",
@@ -99,6 +120,10 @@ int main(int argc, char **argv)
         exit_code = 2;
         goto out;
     }
+    /* SIGHUP reloads the token file only when there is one. */
+    access_holder_init(&access, acc, cfg.auth_token_file != NULL);
+    acc = NULL;
+    access_ready = 1;
     kgw_log_set_level(cfg.level);
     kgw_log_set_format(cfg.format);
     raise_fd_limit();
@@ -108,6 +133,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -129,6 +155,10 @@ int main(int argc, char **argv)
         snprintf(fatal, sizeof(fatal), "cannot start the simulator timer");
         goto out;
     }
+    /* By default a body may be as large as one Kafka message may be, so the
+     * common oversized record is refused (413) before it is produced. */
+    if (cfg.max_body_bytes == 0)
+        cfg.max_body_bytes = (long)producer_message_max_bytes(producer);
     server_opts_t opts = {
         .listen = cfg.listen,
         .port = (int)cfg.port,
@@ -142,6 +172,10 @@ int main(int argc, char **argv)
         .tls_key_pem = tls_key_pem,
         .access = &access,
         .auth_metrics = cfg.auth_metrics,
+        .cors = cors,
+        .idempotency_window_ms = (long long)cfg.idempotency_window_s * 1000,
+        .idempotency_max_keys = (size_t)cfg.idempotency_max_keys,
+        .idempotency_max_bytes = (size_t)cfg.idempotency_max_bytes,
     };
     /* The port before the producer's threads: a busy port then ends the process before the
      * readiness thread starts (its metadata request held the exit up to 2 s and could log
@@ -160,13 +194,18 @@ int main(int argc, char **argv)
              "kafka_security=%s threads=%ld max_body_bytes=%ld max_connections=%ld "
              "max_connections_per_ip=%ld max_inflight=%ld version=%s",
              cfg.listen, server_port(srv), tls_cert_pem ? "https" : "http",
-             access_auth_enabled(&access) ? "bearer" : "off", access.ntopics, cfg.brokers,
+             access_auth_enabled(access.cur) ? "bearer" : "off", access.cur->ntopics, cfg.brokers,
              cfg.security.protocol ? cfg.security.protocol : "plaintext", cfg.threads,
              cfg.max_body_bytes, cfg.max_connections, cfg.max_connections_per_ip, cfg.max_inflight,
              KGW_VERSION);
 
-    while (sigwait(&sigs, &sig) != 0)
-        ;
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload_tokens(&access, &cfg);
+    }
     KGW_INFO("shutting down signal=%s inflight=%zu", strsignal(sig), producer_inflight(producer));
     server_quiesce(srv);
     simulator_stop(sim);
@@ -180,7 +219,13 @@ out:
     simulator_destroy(sim);
     producer_destroy(producer);
     kgw_metrics_destroy(metrics);
-    access_term(&access);
+    cors_destroy(cors);
+    if (access_ready)
+        access_holder_term(&access);
+    if (acc) {
+        access_term(acc);
+        free(acc);
+    }
     if (tls_key_pem) {
         memset(tls_key_pem, 0, strlen(tls_key_pem));
         free(tls_key_pem);

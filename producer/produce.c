@@ -101,6 +101,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
     } else {
         rec->out_partition = rkm->partition;
         rec->out_offset = rkm->offset;
+        rec->out_timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
         kgw_series_add(p->s_records, 1);
     }
     kgw_series_observe(p->s_latency, (double)(now_us() - b->enqueued_us) / 1e6);
@@ -267,6 +268,22 @@ static void *checker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
     }
     return NULL;
+}
+
+size_t producer_message_max_bytes(producer_t *p)
+{
+    char buf[32];
+    size_t n = sizeof(buf);
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", buf, &n) != RD_KAFKA_CONF_OK)
+        return 1000000;
+    char *end;
+    unsigned long v = strtoul(buf, &end, 10);
+    return end != buf && v ? (size_t)v : 1000000;
+}
+
+rd_kafka_t *producer_handle(producer_t *p)
+{
+    return p->rk;
 }
 
 int producer_start(producer_t *p, char *errstr, size_t errstr_size)

@@ -23,6 +23,8 @@
 #include "common/kgw_security.h"
 #include "producer/batch.h"
 
+#include <librdkafka/rdkafka.h>
+
 typedef struct producer producer_t;
 
 /* librdkafka properties kgw-producer sets after kgw_kafka_defaults (key, value pairs,
@@ -56,6 +58,12 @@ int producer_submit(producer_t *p, batch_t *b, batch_done_cb *cb, void *opaque);
 
 /* 1 when broker metadata was reachable at the last check; else 0 with reason set. */
 int producer_ready(producer_t *p, char *reason, size_t reason_size);
+
+/* The handle's message.max.bytes (librdkafka's default, or -X's). */
+size_t producer_message_max_bytes(producer_t *p);
+
+/* The librdkafka handle, for metadata requests; owned by the producer. */
+rd_kafka_t *producer_handle(producer_t *p);
 
 /* Batches submitted whose callback has not run yet. */
 size_t producer_inflight(producer_t *p);

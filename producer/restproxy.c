@@ -3,6 +3,7 @@
  */
 #include "producer/restproxy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,44 @@ restproxy_format_t restproxy_format(const char *ct)
     if (media_is(ct, "application/vnd.kafka.binary.v2+json") ||
         media_is(ct, "application/vnd.kafka.v2+json"))
         return RESTPROXY_BINARY;
+    if (media_is(ct, "application/octet-stream") || media_is(ct, "text/plain"))
+        return RESTPROXY_RAW;
     return RESTPROXY_NONE;
+}
+
+int restproxy_raw(const char *body, size_t len, const char *topic, const char *key,
+                  const char *partition, int32_t path_partition, batch_t *b, parse_error_t *pe)
+{
+    if (!kgw_kafka_topic_valid(topic, strlen(topic))) {
+        parse_error_set(pe, 404, 40401, "Topic not found (illegal topic name)");
+        return -1;
+    }
+    int32_t part = path_partition;
+    if (part < 0 && partition) {
+        char *end;
+        errno = 0;
+        long v = strtol(partition, &end, 10);
+        if (errno || end == partition || *end || v < 0 || v > INT32_MAX) {
+            parse_error_set(pe, 422, 42201, "?partition= must be a non-negative integer");
+            return -1;
+        }
+        part = (int32_t)v;
+    }
+    if (batch_alloc(b, 1, 0)) {
+        parse_error_set(pe, 500, 50001, "out of memory");
+        return -1;
+    }
+    batch_record_t *rec = &b->records[0];
+    rec->value = body ? body : "";
+    rec->value_len = len;
+    if (key) {
+        rec->key = key;
+        rec->key_len = strlen(key);
+    }
+    if (part >= 0)
+        rec->partition = part;
+    b->topic = topic;
+    return 0;
 }
 
 int restproxy_route(const char *path, const char **topic, size_t *topic_len, int32_t *partition)

@@ -23,6 +23,7 @@ typedef enum {
     RESTPROXY_NONE = 0, /* not a REST Proxy content type: 415 */
     RESTPROXY_JSON,     /* application/vnd.kafka.json.v2+json, application/json */
     RESTPROXY_BINARY,   /* application/vnd.kafka.binary.v2+json, application/vnd.kafka.v2+json */
+    RESTPROXY_RAW,      /* application/octet-stream, text/plain: the body is the value */
 } restproxy_format_t;
 
 #define RESTPROXY_CONTENT_TYPE "application/vnd.kafka.v2+json"
@@ -44,6 +45,16 @@ int restproxy_route(const char *path, const char **topic, size_t *topic_len, int
  */
 int restproxy_parse(jscan_t *js, char *body, size_t len, restproxy_format_t fmt, const char *topic,
                     int32_t path_partition, batch_t *b, parse_error_t *pe);
+
+/*
+ * A raw body (RESTPROXY_RAW): one record whose value is body[0..len) exactly
+ * (body NULL-able when len is 0: an empty value, not a null one), key `key`
+ * (NULL-able: no key; borrowed), partition from the path (-1 for none) or
+ * else `partition` (the ?partition= text, NULL-able). Returns 0, or -1 with
+ * pe set (422/42201 for a bad partition).
+ */
+int restproxy_raw(const char *body, size_t len, const char *topic, const char *key,
+                  const char *partition, int32_t path_partition, batch_t *b, parse_error_t *pe);
 
 /*
  * Renders the v2 answer for a delivered batch. Returns the HTTP status: 200

@@ -23,191 +23,48 @@
 #include <unistd.h>
 
 #include "common/kgw_log.h"
+#include "producer/api.h"
 #include "producer/envelope.h"
 #include "producer/framing.h"
+#include "producer/openapi.h"
 #include "producer/reaper.h"
+#include "producer/replay.h"
 #include "producer/restproxy.h"
+#include "producer/request.h"
 #include "producer/route.h"
-#include "producer/sbuf.h"
 
-#define JSON_TYPE "application/json"
-
-/* Per-connection memory: room for about 16 KiB of request headers (MHD
- * answers 431 beyond) and for body chunks read between handler calls. */
-#define CONN_MEMORY_BYTES (32 * 1024)
-
-/* Statuses whose request counters are cached; others are looked up. */
-static const int known_statuses[] = {200, 207, 400, 401, 403, 404, 405,
-                                     413, 415, 422, 500, 503, 504};
-#define NSTATUS (sizeof(known_statuses) / sizeof(known_statuses[0]))
-
-typedef enum {
-    REQ_BODY,    /* receiving the body */
-    REQ_WAITING, /* suspended: waiting for Kafka or the simulator's timer */
-    REQ_ANSWERED,
-} req_state_t;
-
-typedef struct request {
-    server_t *srv;
-    reaper_conn_t *rconn; /* the connection's reaper entry (NULL-able) */
-    const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
-    struct MHD_Connection *conn;
-    route_t route;
-    req_state_t state;
-    char *body; /* owned; the batch borrows it */
-    size_t len, cap;
-    size_t received;
-    int too_large;
-    int close; /* answer with Connection: close */
-    /* produce */
-    batch_t batch;
-    int batch_used;
-    restproxy_format_t fmt;
-    int32_t path_partition;
-    char topic[256];
-    /* simulator */
-    int sim_status;
-    long sim_delay_ms;
-} request_t;
+/* Request line and header fields beyond this get our JSON 431. */
+#define HEAD_MAX_BYTES (16 * 1024)
+/* Per-connection memory (mmap'd by libmicrohttpd, resident as used): room
+ * for a head well past HEAD_MAX_BYTES, so that our 431 rather than
+ * libmicrohttpd's own (an HTML body, beyond about 60 KiB) answers most
+ * oversized heads, and for body chunks read between handler calls. */
+#define CONN_MEMORY_BYTES (64 * 1024)
+/* A body over the limit is read and dropped up to this much more, so the
+ * client, still sending, reads the 413 instead of a reset; past it (or with
+ * Expect: 100-continue) the 413 goes out at once and the connection closes.
+ * --connection-timeout bounds the time. */
+/* How long a metadata snapshot serves the metadata routes. */
+#define META_TTL_MS       2000
+#define DRAIN_EXTRA_BYTES ((size_t)64 << 20)
 
 struct server {
+    request_shared_t sh;
     struct MHD_Daemon *daemon;
     producer_t *producer;
     simulator_t *sim;
     kgw_metrics_t *metrics;
     server_opts_t opts;
     int port;
-    atomic_int draining;
     atomic_size_t active;
-    pthread_key_t js_key;
-    int js_key_created;
-    kgw_metric_t *m_requests;
     kgw_series_t *s_active;
     kgw_series_t *s_framing;
     reaper_t *reaper;
-    _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][NSTATUS];
+    meta_t *meta;
 };
 
 /* Random state for the simulator, one per event-loop thread. */
 static __thread uint64_t tls_rng;
-
-static void jscan_free_cb(void *p)
-{
-    jscan_term(p);
-    free(p);
-}
-
-/* Scratch JSON token storage, one per event-loop thread, kept between
- * requests and freed by the thread-specific key's destructor at thread exit. */
-static jscan_t *thread_jscan(server_t *s)
-{
-    jscan_t *js = pthread_getspecific(s->js_key);
-    if (!js) {
-        js = malloc(sizeof(*js));
-        if (!js)
-            return NULL;
-        jscan_init(js, JSCAN_DEFAULT_MAX_DEPTH);
-        if (pthread_setspecific(s->js_key, js) != 0) {
-            free(js);
-            return NULL;
-        }
-    }
-    return js;
-}
-
-static void count_request(server_t *s, route_t route, int status)
-{
-    for (size_t i = 0; i < NSTATUS; i++) {
-        if (known_statuses[i] != status)
-            continue;
-        kgw_series_t *ser = atomic_load(&s->req_series[route][i]);
-        if (!ser) {
-            char labels[96];
-            snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route),
-                     status);
-            ser = kgw_metric_series(s->m_requests, labels);
-            atomic_store(&s->req_series[route][i], ser);
-        }
-        kgw_series_add(ser, 1);
-        return;
-    }
-    char labels[96];
-    snprintf(labels, sizeof(labels), "route=\"%s\",status=\"%d\"", route_name(route), status);
-    kgw_series_add(kgw_metric_series(s->m_requests, labels), 1);
-}
-
-static void free_cb(void *p)
-{
-    free(p);
-}
-
-/*
- * Queues an answer. `body` is taken over (freed by libmicrohttpd), or a
- * static string when `is_static`. Returns MHD's verdict.
- */
-static enum MHD_Result respond(request_t *req, int status, const char *ctype, char *body,
-                               size_t len, int is_static, const char *allow)
-{
-    server_t *s = req->srv;
-    struct MHD_Response *resp;
-    if (is_static)
-        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
-    else
-        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_cb);
-    if (!resp) {
-        if (!is_static)
-            free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (status == 503)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (req->www_auth)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->www_auth);
-    if (req->close || atomic_load(&s->draining))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    req->state = REQ_ANSWERED;
-    reaper_request_in(req->rconn);
-    count_request(s, req->route, status);
-    return ret;
-}
-
-static enum MHD_Result respond_sbuf(request_t *req, int status, const char *ctype, sbuf_t *sb,
-                                    const char *allow)
-{
-    if (sb->oom) {
-        sbuf_term(sb);
-        return MHD_NO;
-    }
-    size_t len;
-    char *body = sbuf_steal(sb, &len);
-    return respond(req, status, ctype, body, len, 0, allow);
-}
-
-/* An error in the format of the request's API: REST Proxy or plain. */
-static enum MHD_Result respond_error(request_t *req, int status, int rest_code, const char *msg,
-                                     const char *allow)
-{
-    sbuf_t sb;
-    sbuf_init(&sb);
-    if (req->route == ROUTE_TOPICS) {
-        restproxy_render_error(&sb, rest_code ? rest_code : status * 100 + (status >= 500 ? 1 : 0),
-                               msg);
-        return respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, allow);
-    }
-    if (req->route == ROUTE_PRODUCE) {
-        envelope_render_error(&sb, msg);
-    } else {
-        sbuf_adds(&sb, "{\"error\":");
-        sbuf_add_json_str(&sb, msg, strlen(msg));
-        sbuf_adds(&sb, "}");
-    }
-    return respond_sbuf(req, status, JSON_TYPE, &sb, allow);
-}
 
 static int is_get(const char *method)
 {
@@ -218,18 +75,11 @@ static int is_get(const char *method)
  * included, so they reveal nothing) needs a token when tokens are set. */
 static int needs_token(const server_t *s, route_t route)
 {
-    if (route == ROUTE_HEALTH || route == ROUTE_READY)
+    if (route == ROUTE_HEALTH || route == ROUTE_READY || route == ROUTE_OPENAPI)
         return 0;
     if (route == ROUTE_METRICS)
         return s->opts.auth_metrics;
     return 1;
-}
-
-static enum MHD_Result respond_not_allowed(request_t *req, const char *topic)
-{
-    char msg[320];
-    snprintf(msg, sizeof(msg), "topic '%s' is not allowed", topic);
-    return respond_error(req, 403, 40301, msg, NULL);
 }
 
 /* First call: the headers are in, no body read yet. Returns MHD_YES to go
@@ -239,20 +89,25 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     server_t *s = req->srv;
     struct MHD_Connection *conn = req->conn;
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    enum MHD_Result ret;
+
+    if (s->sh.cors && request_cors(req, method, &ret))
+        return ret;
 
     if (needs_token(s, req->route)) {
         const char *authz =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        access_verdict_t v = access_check_bearer(s->opts.access, authz);
+        access_verdict_t v = access_check_caller(req->acc, authz, &req->who);
+        req->caller = req->who ? req->who->name : NULL;
         if (v == ACCESS_MISSING) {
             req->www_auth = "Bearer realm=\"kgw\"";
-            return respond_error(req, 401, 40101,
-                                 "authentication required: send 'Authorization: Bearer <token>'",
-                                 NULL);
+            return request_respond_error(
+                req, 401, 40101, "authentication required: send 'Authorization: Bearer <token>'",
+                NULL);
         }
         if (v == ACCESS_INVALID) {
             req->www_auth = "Bearer realm=\"kgw\", error=\"invalid_token\"";
-            return respond_error(req, 401, 40101, "invalid bearer token", NULL);
+            return request_respond_error(req, 401, 40101, "invalid bearer token", NULL);
         }
     }
 
@@ -260,14 +115,26 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
     case ROUTE_HEALTH:
     case ROUTE_READY:
     case ROUTE_METRICS:
+    case ROUTE_OPENAPI:
         if (!is_get(method))
-            return respond_error(req, 405, 0, "method not allowed: use GET", "GET, HEAD");
+            return request_respond_error(req, 405, 0, "method not allowed: use GET", "GET, HEAD");
         break;
+    case ROUTE_TOPIC_LIST:
+    case ROUTE_V3:
+    case ROUTE_TOPICS: {
+        int rc = api_on_headers(req, method, &ret);
+        if (rc > 0)
+            return ret;
+        if (rc == 0)
+            break;
+        if (!post)
+            return request_respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
+        break;
+    }
     case ROUTE_PRODUCE:
-    case ROUTE_TOPICS:
     case ROUTE_SIMULATOR:
         if (!post)
-            return respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
+            return request_respond_error(req, 405, 40501, "method not allowed: use POST", "POST");
         break;
     case ROUTE_OTHER:
     default: {
@@ -276,43 +143,46 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
         char msg[160];
         snprintf(msg, sizeof(msg), "not found: %.*s (see GET /health, POST /produce)",
                  (int)kgw_json_utf8_cut(url, strlen(url), 100), url);
-        return respond_error(req, 404, 0, msg, NULL);
+        return request_respond_error(req, 404, 0, msg, NULL);
     }
     }
 
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (req->route == ROUTE_PRODUCE && !route_json_type(ct))
-        return respond_error(req, 415, 0,
-                             "unsupported Content-Type: send application/json "
-                             "(curl -H 'Content-Type: application/json')",
-                             NULL);
-    if (req->route == ROUTE_TOPICS) {
+        return request_respond_error(req, 415, 0,
+                                     "unsupported Content-Type: send application/json "
+                                     "(curl -H 'Content-Type: application/json')",
+                                     NULL);
+    if (req->route == ROUTE_TOPICS && !req->api) {
         const char *topic;
         size_t tlen;
         int rc = restproxy_route(url, &topic, &tlen, &req->path_partition);
         if (rc == -1) {
             req->route = ROUTE_OTHER;
-            return respond_error(req, 404, 0, "not found: use /topics/{topic}", NULL);
+            return request_respond_error(req, 404, 0, "not found: use /topics/{topic}", NULL);
         }
         if (rc == -2)
-            return respond_error(req, 404, 40402, "Partition not found", NULL);
+            return request_respond_error(req, 404, 40402, "Partition not found", NULL);
         if (tlen >= sizeof(req->topic))
-            return respond_error(req, 404, 40401, "Topic not found (illegal topic name)", NULL);
+            return request_respond_error(req, 404, 40401, "Topic not found (illegal topic name)",
+                                         NULL);
         memcpy(req->topic, topic, tlen);
         req->topic[tlen] = '\0';
-        if (!access_topic_allowed(s->opts.access, req->topic))
-            return respond_not_allowed(req, req->topic);
+        if (!request_may_write(req, req->topic))
+            return request_respond_not_allowed(req, req->topic);
         req->fmt = restproxy_format(ct);
         if (req->fmt == RESTPROXY_NONE)
-            return respond_error(
+            return request_respond_error(
                 req, 415, 41501,
                 "unsupported Content-Type: use application/vnd.kafka.json.v2+json, "
-                "application/vnd.kafka.binary.v2+json or application/json",
+                "application/vnd.kafka.binary.v2+json, application/json, or "
+                "application/octet-stream or text/plain for a raw value",
                 NULL);
     }
-    if (req->route == ROUTE_PRODUCE || req->route == ROUTE_TOPICS) {
-        if (atomic_load(&s->draining))
-            return respond_error(req, 503, 50301, "shutting down: retry on another instance", NULL);
+    if (req->route == ROUTE_PRODUCE || (req->route == ROUTE_TOPICS && !req->api)) {
+        if (atomic_load(&s->sh.draining))
+            return request_respond_error(req, 503, 50301,
+                                         "shutting down: retry on another instance", NULL);
     }
 
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -321,13 +191,20 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno || end == cl || *end) {
-            return respond_error(req, 400, 40001, "invalid Content-Length", NULL);
+            return request_respond_error(req, 400, 40001, "invalid Content-Length", NULL);
+        }
+        const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+        if (n > s->opts.max_body_bytes && !expect &&
+            n <= s->opts.max_body_bytes + DRAIN_EXTRA_BYTES) {
+            req->too_large = 1;
+            req->close = 1;
+            return MHD_YES;
         }
         if (n > s->opts.max_body_bytes) {
             char msg[128];
             snprintf(msg, sizeof(msg), "body too large: %llu bytes, the limit is %zu", n,
                      s->opts.max_body_bytes);
-            return respond_error(req, 413, 41301, msg, NULL);
+            return request_respond_error(req, 413, 41301, msg, NULL);
         }
         if (req->route != ROUTE_SIMULATOR && n > 0) {
             req->body = malloc((size_t)n + 1);
@@ -343,11 +220,12 @@ static int on_body(request_t *req, const char *data, size_t size)
 {
     server_t *s = req->srv;
     req->received += size;
-    if (req->received > s->opts.max_body_bytes) {
-        /* A chunked body over the limit: drop it as it comes (never buffered),
-         * answer 413 at its end, and cut off a client that keeps going. */
+    if (req->too_large || req->received > s->opts.max_body_bytes) {
+        /* A body over the limit: drop it as it comes (never buffered), answer
+         * 413 at its end, and cut off a client that keeps going. */
         req->too_large = 1;
-        return req->received <= 4 * s->opts.max_body_bytes + 65536 ? 0 : -1;
+        req->close = 1;
+        return req->received <= s->opts.max_body_bytes + DRAIN_EXTRA_BYTES ? 0 : -1;
     }
     if (req->route == ROUTE_SIMULATOR || req->route == ROUTE_HEALTH || req->route == ROUTE_READY ||
         req->route == ROUTE_METRICS)
@@ -369,61 +247,44 @@ static int on_body(request_t *req, const char *data, size_t size)
     return 0;
 }
 
-/* Runs on the producer's poller thread (or inside producer_submit). */
-static void produce_done_cb(batch_t *b, void *opaque)
-{
-    (void)b;
-    request_t *req = opaque;
-    MHD_resume_connection(req->conn);
-}
-
 static enum MHD_Result answer_batch(request_t *req)
 {
     sbuf_t sb;
     sbuf_init(&sb);
     if (req->route == ROUTE_TOPICS) {
         int status = restproxy_render(&req->batch, &sb);
-        return respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, NULL);
+        return request_respond_sbuf(req, status, RESTPROXY_CONTENT_TYPE, &sb, NULL);
     }
     int status = envelope_render(&req->batch, &sb);
-    return respond_sbuf(req, status, JSON_TYPE, &sb, NULL);
+    return request_respond_sbuf(req, status, JSON_TYPE, &sb, NULL);
 }
 
 static enum MHD_Result handle_produce(request_t *req)
 {
-    server_t *s = req->srv;
     parse_error_t pe = {0};
-    jscan_t *js = thread_jscan(s);
+    jscan_t *js = request_jscan(req);
     int rc;
 
     if (!js)
-        return respond_error(req, 500, 50001, "out of memory", NULL);
+        return request_respond_error(req, 500, 50001, "out of memory", NULL);
     req->batch_used = 1;
-    if (req->route == ROUTE_TOPICS)
+    if (req->route == ROUTE_TOPICS && req->fmt == RESTPROXY_RAW)
+        rc = restproxy_raw(
+            req->body, req->len, req->topic,
+            MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "key"),
+            MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "partition"),
+            req->path_partition, &req->batch, &pe);
+    else if (req->route == ROUTE_TOPICS)
         rc = restproxy_parse(js, req->body, req->len, req->fmt, req->topic, req->path_partition,
                              &req->batch, &pe);
     else
         rc = envelope_parse(js, req->body, req->len, &req->batch, &pe);
     if (rc)
-        return respond_error(req, pe.status, pe.code, pe.msg, NULL);
-    if (req->route == ROUTE_PRODUCE && !access_topic_allowed(s->opts.access, req->batch.topic))
-        return respond_not_allowed(req, req->batch.topic);
+        return request_respond_error(req, pe.status, pe.code, pe.msg, NULL);
+    if (req->route == ROUTE_PRODUCE && !request_may_write(req, req->batch.topic))
+        return request_respond_not_allowed(req, req->batch.topic);
 
-    if (producer_inflight(s->producer) >= s->opts.max_inflight)
-        return respond_error(req, 503, 50003,
-                             "too many requests in flight: retry after the Retry-After delay",
-                             NULL);
-
-    /* Suspend before enqueueing: a delivery report may arrive on the poller
-     * thread before producer_submit() returns, and must find the connection
-     * suspended to resume it. */
-    req->state = REQ_WAITING;
-    MHD_suspend_connection(req->conn);
-    if (producer_submit(s->producer, &req->batch, produce_done_cb, req) != 0) {
-        /* Nothing was enqueued and no callback will run: answer now. */
-        MHD_resume_connection(req->conn);
-    }
-    return MHD_YES;
+    return request_submit(req);
 }
 
 typedef struct sim_args {
@@ -466,7 +327,7 @@ static enum MHD_Result answer_simulator(request_t *req)
     else
         sbuf_addf(&sb, "{\"error\":\"simulated failure\",\"code\":%d,\"delay_ms\":%ld}",
                   req->sim_status, req->sim_delay_ms);
-    return respond_sbuf(req, req->sim_status, JSON_TYPE, &sb, NULL);
+    return request_respond_sbuf(req, req->sim_status, JSON_TYPE, &sb, NULL);
 }
 
 static enum MHD_Result handle_simulator(request_t *req)
@@ -476,7 +337,7 @@ static enum MHD_Result handle_simulator(request_t *req)
     simulator_params_default(&a.params);
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, sim_arg_cb, &a);
     if (a.bad || simulator_params_check(&a.params, a.errstr, sizeof(a.errstr)))
-        return respond_error(req, 400, 0, a.errstr, NULL);
+        return request_respond_error(req, 400, 0, a.errstr, NULL);
     if (!tls_rng)
         tls_rng = (uint64_t)(uintptr_t)&tls_rng ^ 0x9E3779B97F4A7C15ULL ^ (uint64_t)time(NULL);
     req->sim_status = simulator_decide(&a.params, &tls_rng, &req->sim_delay_ms);
@@ -496,28 +357,34 @@ static enum MHD_Result handle_get(request_t *req)
     server_t *s = req->srv;
     if (req->route == ROUTE_HEALTH) {
         static char healthy[] = "{\"status\":\"healthy\"}";
-        return respond(req, 200, JSON_TYPE, healthy, sizeof(healthy) - 1, 1, NULL);
+        return request_respond(req, 200, JSON_TYPE, healthy, sizeof(healthy) - 1, 1, NULL);
+    }
+    if (req->route == ROUTE_OPENAPI) {
+        size_t n;
+        const char *doc = openapi_json(&n);
+        return request_respond(req, 200, JSON_TYPE, (char *)doc, n, 1, NULL);
     }
     if (req->route == ROUTE_READY) {
         char reason[256];
-        if (atomic_load(&s->draining))
-            return respond_error(req, 503, 0, "shutting down", NULL);
+        if (atomic_load(&s->sh.draining))
+            return request_respond_error(req, 503, 0, "shutting down", NULL);
         if (!producer_ready(s->producer, reason, sizeof(reason))) {
             sbuf_t sb;
             sbuf_init(&sb);
             sbuf_adds(&sb, "{\"status\":\"not ready\",\"error\":");
             sbuf_add_json_str(&sb, reason, strlen(reason));
             sbuf_adds(&sb, "}");
-            return respond_sbuf(req, 503, JSON_TYPE, &sb, NULL);
+            return request_respond_sbuf(req, 503, JSON_TYPE, &sb, NULL);
         }
         static char ready[] = "{\"status\":\"ready\"}";
-        return respond(req, 200, JSON_TYPE, ready, sizeof(ready) - 1, 1, NULL);
+        return request_respond(req, 200, JSON_TYPE, ready, sizeof(ready) - 1, 1, NULL);
     }
     size_t len;
+    replay_collect(&s->sh);
     char *text = kgw_metrics_render(s->metrics, &len);
     if (!text)
-        return respond_error(req, 500, 0, "out of memory", NULL);
-    return respond(req, 200, "text/plain; version=0.0.4", text, len, 0, NULL);
+        return request_respond_error(req, 500, 0, "out of memory", NULL);
+    return request_respond(req, 200, "text/plain; version=0.0.4", text, len, 0, NULL);
 }
 
 static enum MHD_Result framing_field_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -535,7 +402,7 @@ static enum MHD_Result refuse_framing(request_t *req, const char *why)
     KGW_WARN("http framing refused route=%s reason=\"%s\"", route_name(req->route), why);
     kgw_series_add(req->srv->s_framing, 1);
     req->close = 1;
-    return respond_error(req, 400, 40001, why, NULL);
+    return request_respond_error(req, 400, 40001, why, NULL);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -551,12 +418,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         if (!req)
             return MHD_NO;
         req->srv = s;
+        req->sh = &s->sh;
         req->conn = conn;
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req->rconn = ci ? ci->socket_context : NULL;
         url = framing_origin_form(url);
         req->route = route_of(url);
+        req->url = url;
+        req->acc = access_hold(s->opts.access);
         req->path_partition = -1;
         *con_cls = req;
         atomic_fetch_add(&s->active, 1);
@@ -567,6 +437,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         const char *why = framing_verdict(&fr);
         if (why)
             return refuse_framing(req, why);
+        if (fr.head_bytes + strlen(url) > HEAD_MAX_BYTES) {
+            req->close = 1;
+            return request_respond_error(req, 431, 43101,
+                                         "request headers too large: the limit is 16 KiB", NULL);
+        }
         return on_headers(req, url, method);
     }
     if (req->state == REQ_ANSWERED)
@@ -576,21 +451,35 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return rc ? MHD_NO : MHD_YES;
     }
-    if (req->state == REQ_WAITING) {
-        /* Resumed by a delivery report or the simulator's timer. */
+    if (req->state == REQ_WAITING && !req->idem_waiting) {
+        /* Resumed by a delivery report, the metadata cache or the simulator's timer. */
+        if (req->api)
+            return api_resume(req);
         if (req->route == ROUTE_SIMULATOR)
             return answer_simulator(req);
         return answer_batch(req);
     }
 
-    /* The whole body is in. */
-    reaper_request_in(req->rconn);
-    if (req->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
-                 s->opts.max_body_bytes);
-        return respond_error(req, 413, 41301, msg, NULL);
+    if (req->state == REQ_WAITING) {
+        /* Resumed because the first request with its Idempotency-Key was answered. */
+        req->state = REQ_BODY;
+    } else {
+        /* The whole body is in. */
+        reaper_request_in(req->rconn);
+        if (req->too_large) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "body too large: the limit is %zu bytes",
+                     s->opts.max_body_bytes);
+            return request_respond_error(req, 413, 41301, msg, NULL);
+        }
     }
+    enum MHD_Result ret;
+    int produces = req->api ? req->shape == ROUTE_SHAPE_V3_RECORDS
+                            : req->route == ROUTE_PRODUCE || req->route == ROUTE_TOPICS;
+    if (produces && replay_check(req, &ret))
+        return ret;
+    if (req->api)
+        return api_handle(req);
     switch (req->route) {
     case ROUTE_PRODUCE:
     case ROUTE_TOPICS:
@@ -613,8 +502,11 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     /* A keep-alive connection: the next request's clock starts now. */
     reaper_request_done(req->rconn);
+    replay_release(req);
+    access_drop(s->opts.access, req->acc);
     if (req->batch_used)
         batch_term(&req->batch);
+    free(req->v3info);
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -661,10 +553,30 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     }
     s->opts = *opts;
     s->producer = p;
+    s->sh.producer = p;
+    s->sh.access = opts->access;
+    s->sh.max_body_bytes = opts->max_body_bytes;
+    s->sh.max_inflight = opts->max_inflight;
+    s->sh.scheme = opts->tls_cert_pem ? "https" : "http";
+    s->sh.cors = opts->cors;
+    s->meta = meta_new(producer_handle(p), META_TTL_MS);
+    s->sh.meta = s->meta;
+    if (opts->idempotency_window_ms > 0) {
+        idem_opts_t io = {.window_ms = opts->idempotency_window_ms,
+                          .max_entries = opts->idempotency_max_keys,
+                          .max_bytes = opts->idempotency_max_bytes};
+        s->sh.idem = idem_new(&io);
+        if (!s->sh.idem || replay_metrics_init(&s->sh, metrics) != 0) {
+            snprintf(errstr, errstr_size, "cannot create the Idempotency-Key store");
+            server_destroy(s);
+            return NULL;
+        }
+    }
     s->sim = sim;
     s->metrics = metrics;
-    s->m_requests = kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_http_requests_total",
-                                    "HTTP requests answered, by route and status.", NULL, 0);
+    s->sh.m_requests =
+        kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_http_requests_total",
+                        "HTTP requests answered, by route and status.", NULL, 0);
     kgw_metric_t *f =
         kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_http_active_requests",
                         "HTTP requests being received or answered.", NULL, 0);
@@ -681,7 +593,13 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                         "Requests refused for ambiguous framing (400, connection closed).", NULL,
                         0);
     s->s_framing = f ? kgw_metric_series(f, NULL) : NULL;
-    if (!s->m_requests || !s->s_active || !s_slow_closed || !s_conns || !s->s_framing) {
+    s->sh.m_callers =
+        kgw_metrics_add(metrics, KGW_METRIC_COUNTER, "kgw_producer_caller_requests_total",
+                        "HTTP requests answered, by caller (name= of the token "
+                        "in --auth-token-file) and status; only with tokens.",
+                        NULL, 0);
+    if (!s->sh.m_callers || !s->sh.m_requests || !s->s_active || !s_slow_closed || !s_conns ||
+        !s->s_framing) {
         snprintf(errstr, errstr_size, "cannot register metrics");
         server_destroy(s);
         return NULL;
@@ -692,12 +610,12 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
-    if (pthread_key_create(&s->js_key, jscan_free_cb) != 0) {
+    if (pthread_key_create(&s->sh.js_key, request_jscan_free_cb) != 0) {
         snprintf(errstr, errstr_size, "cannot create a thread-specific key");
         server_destroy(s);
         return NULL;
     }
-    s->js_key_created = 1;
+    s->sh.js_key_created = 1;
 
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
@@ -758,6 +676,11 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
+    if (!s->meta || meta_start(s->meta) != 0) {
+        snprintf(errstr, errstr_size, "cannot start the metadata thread");
+        server_destroy(s);
+        return NULL;
+    }
     if (reaper_start(s->reaper) != 0) {
         snprintf(errstr, errstr_size, "cannot start the slow-connection reaper thread");
         server_destroy(s);
@@ -775,7 +698,8 @@ int server_port(server_t *s)
 
 void server_quiesce(server_t *s)
 {
-    atomic_store(&s->draining, 1);
+    atomic_store(&s->sh.draining, 1);
+    meta_stop(s->meta);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -794,7 +718,10 @@ void server_destroy(server_t *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     reaper_destroy(s->reaper);
-    if (s->js_key_created)
-        pthread_key_delete(s->js_key);
+    meta_destroy(s->meta);
+    idem_destroy(s->sh.idem);
+    free(s->sh.idem_metrics);
+    if (s->sh.js_key_created)
+        pthread_key_delete(s->sh.js_key);
     free(s);
 }

@@ -24,7 +24,7 @@ check "unknown flag exits 2 naming it" misuse "--bogus" --bogus
 check "--port 70000 exits 2 naming --port" misuse "port" --port 70000
 check "--port abc exits 2 naming --port" misuse "port" --port abc
 check "--listen nowhere exits 2 naming --listen" misuse "--listen" --listen nowhere
-check "--max-body-bytes 0 exits 2" misuse "max-body-bytes" --max-body-bytes 0
+check "--max-body-bytes -1 exits 2" misuse "max-body-bytes" --max-body-bytes -1
 check "--log-level loud exits 2" misuse "--log-level" --log-level loud
 check "-X bad.property=1 exits 2 quoting librdkafka" misuse "bad.property" -X bad.property=1
 check "-X without = exits 2" misuse "expected key=value" -X novalue

@@ -169,3 +169,29 @@ Test(envelope, render_batch_statuses)
     kgw_buf_term(&sb);
     teardown();
 }
+
+Test(envelope, unknown_fields_named)
+{
+    static const struct {
+        const char *body;
+        const char *msg;
+    } cases[] = {
+        {"{\"topic\":\"t\",\"payload\":1,\"partiton\":3}", "unknown field 'partiton'"},
+        {"{\"topic\":\"t\",\"messages\":[{\"payload\":1,\"kye\":\"k\"}]}",
+         "messages[0]: unknown field 'kye'"},
+        {"{\"topic\":\"t\",\"payload\":1,\"p\\u0061rtition\":3}",
+         "unknown field 'p\\u0061rtition'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setup();
+        cr_expect_eq(parse(cases[i].body), -1, "%s", cases[i].body);
+        cr_expect_eq(pe.status, 400);
+        cr_expect(strstr(pe.msg, cases[i].msg) != NULL, "%s: %s", cases[i].body, pe.msg);
+        teardown();
+    }
+    setup();
+    cr_expect_eq(parse("{\"topic\":\"t\",\"key\":null,\"headers\":null,\"partition\":null,"
+                       "\"payload\":1}"),
+                 0);
+    teardown();
+}

@@ -113,7 +113,11 @@ Test(route, of_and_json_type)
 {
     cr_expect_eq(route_of("/produce"), ROUTE_PRODUCE);
     cr_expect_eq(route_of("/topics/t"), ROUTE_TOPICS);
-    cr_expect_eq(route_of("/topics"), ROUTE_OTHER);
+    cr_expect_eq(route_of("/topics"), ROUTE_TOPIC_LIST);
+    cr_expect_eq(route_of("/topicsx"), ROUTE_OTHER);
+    cr_expect_eq(route_of("/v3/clusters"), ROUTE_V3);
+    cr_expect_eq(route_of("/v3"), ROUTE_OTHER);
+    cr_expect_eq(route_of("/openapi.json"), ROUTE_OPENAPI);
     cr_expect_eq(route_of("/produce/"), ROUTE_OTHER);
     cr_expect_str_eq(route_name(ROUTE_HEALTH), "/health");
     cr_expect_str_eq(route_name(ROUTE_COUNT), "other");

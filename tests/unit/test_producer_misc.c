@@ -150,7 +150,7 @@ Test(config, defaults_aliases_and_misuse)
     cr_assert_eq(load(&cfg, err, sizeof(err), argv1), KGW_CONFIG_OK, "%s", err);
     cr_expect_str_eq(cfg.brokers, "b1:9092");
     cr_expect_eq(cfg.port, 7000);
-    cr_expect_eq(cfg.max_body_bytes, 1048576);
+    cr_expect_eq(cfg.max_body_bytes, 0);
     cr_expect_str_eq(cfg.listen, "0.0.0.0");
     producer_config_free(&cfg);
     unsetenv("BROKER");
@@ -206,4 +206,28 @@ Test(config, help_lists_the_librdkafka_defaults_applied)
     }
     rd_kafka_conf_destroy(conf);
     free(buf);
+}
+
+#include "producer/cors.h"
+
+Test(cors, origins)
+{
+    char err[160];
+    cors_t *c = cors_new("https://app.example.com, http://localhost:3000", err, sizeof(err));
+    cr_assert_not_null(c, "%s", err);
+    cr_expect(cors_allowed(c, "https://app.example.com"));
+    cr_expect(cors_allowed(c, "HTTP://LOCALHOST:3000"));
+    cr_expect(!cors_allowed(c, "http://localhost:3001"));
+    cr_expect(!cors_allowed(c, "https://app.example.com.evil"));
+    cr_expect(!cors_allowed(c, NULL));
+    cors_destroy(c);
+    c = cors_new("*", err, sizeof(err));
+    cr_expect(cors_allowed(c, "https://any.example"));
+    cors_destroy(c);
+    static const char *bad[] = {"", "app.example", "https://a/path", "https://a,,https://b",
+                                "https://"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_expect_null(cors_new(bad[i], err, sizeof(err)), "%s", bad[i]);
+        cr_expect(strstr(err, "--cors-origins") != NULL, "%s", err);
+    }
 }

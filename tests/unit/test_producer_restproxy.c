@@ -46,7 +46,9 @@ Test(restproxy, content_types)
         {"application/vnd.kafka.binary.v2+json", RESTPROXY_BINARY},
         {"application/vnd.kafka.v2+json", RESTPROXY_BINARY},
         {"application/vnd.kafka.avro.v2+json", RESTPROXY_NONE},
-        {"text/plain", RESTPROXY_NONE},
+        {"text/plain", RESTPROXY_RAW},
+        {"application/octet-stream", RESTPROXY_RAW},
+        {"text/html", RESTPROXY_NONE},
         {"application/jsonx", RESTPROXY_NONE},
         {NULL, RESTPROXY_NONE},
     };
@@ -177,5 +179,28 @@ Test(restproxy, render)
     cr_expect(strstr(sb.data, "{\"partition\":2,\"offset\":null,\"error_code\":null,") != NULL,
               "%s", sb.data);
     kgw_buf_term(&sb);
+    teardown();
+}
+
+Test(restproxy, raw_bodies)
+{
+    setup();
+    static const char bin[] = {'a', 0, '\r', '\n', (char)0xff};
+    cr_expect_eq(restproxy_format("application/octet-stream"), RESTPROXY_RAW);
+    cr_expect_eq(restproxy_format("text/plain; charset=utf-8"), RESTPROXY_RAW);
+    cr_assert_eq(restproxy_raw(bin, sizeof(bin), "t", "k", "3", -1, &b, &pe), 0);
+    cr_expect_eq(b.count, 1);
+    cr_expect_eq(b.records[0].value_len, sizeof(bin));
+    cr_expect_eq(memcmp(b.records[0].value, bin, sizeof(bin)), 0);
+    cr_expect_eq(b.records[0].key_len, 1);
+    cr_expect_eq(b.records[0].partition, 3);
+    cr_assert_eq(restproxy_raw(NULL, 0, "t", NULL, "3", 1, &b, &pe), 0);
+    cr_expect_not_null(b.records[0].value, "empty, not null");
+    cr_expect_null(b.records[0].key);
+    cr_expect_eq(b.records[0].partition, 1, "the path's partition wins");
+    cr_expect_eq(restproxy_raw("x", 1, "t", NULL, "-1", -1, &b, &pe), -1);
+    cr_expect_eq(pe.status, 422);
+    cr_expect_eq(restproxy_raw("x", 1, "bad topic", NULL, NULL, -1, &b, &pe), -1);
+    cr_expect_eq(pe.status, 404);
     teardown();
 }
