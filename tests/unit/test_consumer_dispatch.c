@@ -36,6 +36,7 @@ typedef struct fake {
     rd_kafka_resp_err_t commit_err; /* commits are sent (recorded) but refused */
     int64_t committed_reply;        /* the group's committed offset, for every partition */
     int assignment_lost;
+    int cooperative; /* the group rebalances incrementally */
     /* Counters. */
     int source_starts, pauses, resumes, pause_alls, committed_calls, closes, sink_stops, dlq_stops,
         sends, empty_sends, dlq_sends, msg_frees, encodes, msgs;
@@ -142,6 +143,12 @@ static int f_assignment_lost(void *ctx)
 {
     (void)ctx;
     return F.assignment_lost;
+}
+
+static int f_cooperative(void *ctx)
+{
+    (void)ctx;
+    return F.cooperative;
 }
 
 static int64_t f_high_watermark(void *ctx, const char *topic, int32_t partition)
@@ -270,6 +277,7 @@ static const dispatch_ops_t fake_ops = {
     .commit = f_commit,
     .committed = f_committed,
     .assignment_lost = f_assignment_lost,
+    .cooperative = f_cooperative,
     .high_watermark = f_high_watermark,
     .wait = f_wait,
     .close = f_close,
@@ -610,6 +618,56 @@ Test(dispatch, lost_assignment_is_not_committed_by_the_timer)
     F.assignment_lost = 0;
     run_for(30);
     cr_assert_eq(max_commit("t", 0), 1, "committed once it is ours again");
+    shutdown_after(0);
+    fake_finish();
+}
+
+/* After a cooperative revoke the member rejoins for a second round at once; a
+ * periodic commit sent meanwhile is refused ILLEGAL_GENERATION, and
+ * librdkafka 2.0.2 then drops the whole assignment (#4059, seen on Apache
+ * Kafka). Progress is committed inside the rebalance callbacks only, until
+ * the second round's assignment arrives. */
+static void empty_assign(void)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(0);
+    dispatch_assign(F.d, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+Test(dispatch, cooperative_revoke_holds_periodic_commits_until_the_second_round)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    F.cooperative = 1;
+    start();
+    take("t", 0, NULL);
+    take("t", 1, NULL);
+    record("t", 1, 0, "{}");
+    run_for(30);
+    cr_assert_eq(max_commit("t", 1), 1, "committed before the rebalance");
+    give_up("t", 0); /* the first round: t/0 leaves */
+    empty_assign();  /* ... and completes; the second round is pending */
+    record("t", 1, 1, "{}");
+    run_for(50); /* delivered, then five commit intervals */
+    cr_assert_eq(F.sends, 2);
+    cr_assert_eq(max_commit("t", 1), 1, "no periodic commit while the second round is pending");
+    take("t", 2, NULL); /* the second round's assignment: commits again, inside it */
+    cr_assert_eq(max_commit("t", 1), 2, "committed in the second round's callback");
+    F.cooperative = 0;
+    shutdown_after(0);
+    fake_finish();
+}
+
+Test(dispatch, eager_revoke_does_not_hold_commits)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    start();
+    take("t", 0, NULL);
+    take("t", 1, NULL);
+    give_up("t", 0);
+    empty_assign();
+    record("t", 1, 0, "{}");
+    run_for(50);
+    cr_assert_eq(max_commit("t", 1), 1, "the periodic commit runs as usual");
     shutdown_after(0);
     fake_finish();
 }
