@@ -40,6 +40,7 @@ struct source {
     int handles_open;
     int closed;
     int joined; /* a partition assignment ever arrived: we were a group member */
+    int cooperative_at_close; /* the group's protocol when source_close() ran */
     /* The kicker thread (see source_pause()), fed through a handoff. */
     uv_thread_t kicker;
     int kicker_started;
@@ -398,7 +399,9 @@ int source_assignment_lost(source_t *src)
 
 int source_cooperative(source_t *src)
 {
-    return !strcmp(rd_kafka_rebalance_protocol(src->rk), "COOPERATIVE");
+    /* NULL once the group handler is gone (after rd_kafka_consumer_close()). */
+    const char *protocol = rd_kafka_rebalance_protocol(src->rk);
+    return protocol && !strcmp(protocol, "COOPERATIVE");
 }
 
 void source_wait(source_t *src, int timeout_ms)
@@ -431,6 +434,8 @@ void source_close(source_t *src)
         uv_close((uv_handle_t *)&src->idle, close_cb);
         src->handles_open = 0;
     }
+    /* Asked before closing: afterwards the group handler answers nothing. */
+    src->cooperative_at_close = source_cooperative(src);
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(src->rk);
     /* rd_kafka_consumer_close() succeeds for a consumer that never reached
      * a broker too: only a member that got an assignment left a group. */
@@ -457,7 +462,7 @@ void source_destroy(source_t *src)
         }
     if (src->rkqu)
         rd_kafka_queue_destroy(src->rkqu);
-    if (src->rk && !src->joined && source_cooperative(src)) {
+    if (src->rk && !src->joined && src->cooperative_at_close) {
         /* librdkafka before 2.3 (#4312) aborts in rd_kafka_destroy() when a
          * cooperative-sticky member had its JoinGroup answered but never got
          * its first assignment: the assignor's state is still NULL and its
