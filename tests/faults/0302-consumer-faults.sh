@@ -209,10 +209,20 @@ wait_until 60 delivered_ge group $((N * 2 / 5)) || true
 consumer c-group-c
 CC=$LAST_PID
 wait_until 60 delivered_ge group $((N * 3 / 5)) || true
+# The redelivery window when A leaves: what it delivered but the group has not
+# committed. On kgw-devcluster the joins of B and C keep the group rebalancing
+# for a session timeout, the broker refuses A's commits meanwhile, and A's
+# uncommitted progress is redelivered by the partitions' new owners (an
+# orphan is never committed: it could move another member's offset back).
+committed=$("$OFFSETS" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" | awk '/^total/ {print $7}')
+delivered=$(delivered_distinct group)
 stop_pid "$A"
 recv_control '{"delay": 0}'
 finish_run group "$B"
-verify group "members joining and leaving" $((WORKERS * 3 + N / 10)) "$B"
+group_window=$((delivered - committed + WORKERS * 3))
+[ "$group_window" -gt $((WORKERS * 3 + N / 10)) ] || group_window=$((WORKERS * 3 + N / 10))
+note "A left at ~$delivered delivered, $committed committed (window $group_window)"
+verify group "members joining and leaving" "$group_window" "$B"
 stop_pid "$B"
 stop_pid "$CC"
 fi
