@@ -81,6 +81,12 @@ deadletter_t *deadletter_new(uv_loop_t *loop, const consumer_config_t *cfg,
     /* Served from the start, not from the first send: the producer's error
      * and log events queue up on the main queue until someone polls it. */
     rd_kafka_queue_io_event_enable(dl->rkqu, dl->pipefd[1], "1", 1);
+    /* An event queued between rd_kafka_new() and here wrote no byte, and a
+     * non-empty queue writes none for later ones either: one byte of our own
+     * has the first pipe_cb serve what is already there (0210 missed the
+     * first connection errors that way, now and then, under load). */
+    if (write(dl->pipefd[1], "1", 1) < 0 && errno != EAGAIN)
+        KGW_DEBUG("dead-letter queue wake-up not written errno=%d", errno);
     uv_poll_start(dl->poll, UV_READABLE, pipe_cb);
     return dl;
 fail:
