@@ -25,6 +25,12 @@ typedef struct shape_frame {
     uint32_t body_off;
 } shape_frame_t;
 
+/* The size and alignment of a struct curl_slist, without including curl. */
+typedef struct node_room {
+    char *data;
+    void *next;
+} node_room_t;
+
 typedef enum { FMT_ENVELOPE = 0, FMT_VALUE, FMT_CLOUDEVENTS } format_t;
 
 typedef enum { SEG_LIT = 0, SEG_TOPIC, SEG_PARTITION, SEG_OFFSET, SEG_KEY, SEG_HEADER } seg_kind_t;
@@ -393,6 +399,9 @@ int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
                  shape_skips_t *skips)
 {
     shape_frame_t f = {FRAME_MAGIC, 0, 0, 0, 0, 0};
+    shape_skips_t ignored;
+    if (!skips)
+        skips = &ignored;
     char id[320], source[300];
     const void *ct = "application/json";
     size_t ct_len = 16;
@@ -463,12 +472,12 @@ int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
         add_line(out, &f.nlines, name, name_len, h->value, h->value_len);
     }
     /* Room for the sink's curl_slist nodes, pointer-aligned. */
-    while (out->len % (2 * sizeof(void *)))
+    while (out->len % (sizeof(node_room_t)))
         record_buf_append(out, "", 1);
     f.nodes_off = (uint32_t)out->len;
-    if (!out->oom && !kgw_buf_grow(out, f.nlines * 2 * sizeof(void *))) {
-        memset(out->data + out->len, 0, f.nlines * 2 * sizeof(void *));
-        out->len += f.nlines * 2 * sizeof(void *);
+    if (!out->oom && !kgw_buf_grow(out, f.nlines * sizeof(node_room_t))) {
+        memset(out->data + out->len, 0, f.nlines * sizeof(node_room_t));
+        out->len += f.nlines * sizeof(node_room_t);
     }
     f.body_off = (uint32_t)out->len;
     if (sh->format == FMT_ENVELOPE)

@@ -399,6 +399,8 @@ static void start_req(worker_t *w, sink_req_t *req)
             queue_push(&w->done_head, &w->done_tail, req);
             return;
         }
+        _Static_assert(sizeof(struct curl_slist) == 2 * sizeof(void *),
+                       "shape.c reserves two pointers per header node");
         struct curl_slist *nodes = fv.nodes;
         const char *line = fv.lines;
         for (size_t i = 0; i < fv.nlines; i++) {
