@@ -77,7 +77,7 @@ struct sink {
     size_t nworkers;
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
-    signature_key_t key;           /* len 0: requests are not signed */
+    signature_keys_t keys;         /* n 0: requests are not signed */
     int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
 
@@ -415,9 +415,9 @@ static void start_req(worker_t *w, sink_req_t *req)
     }
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
     n[1] = (struct curl_slist){req->hdr_ts, tail};
-    if (s->key.len) {
-        char sig[SIGNATURE_MAX];
-        if (signature_sign(&s->key, req->webhook_id, now, body, body_len, sig)) {
+    if (s->keys.n) {
+        char sig[SIGNATURES_MAX];
+        if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "cannot sign the request");
             queue_push(&w->done_head, &w->done_tail, req);
@@ -569,8 +569,8 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     s->cfg = cfg;
     s->done_cb = done_cb;
     s->opaque = opaque;
-    if (signature_key_load(&s->key, cfg->signing_secret_file, CONSUMER_SIGNING_SECRET_ENV, errstr,
-                           errstr_size) < 0) {
+    if (signature_keys_load(&s->keys, cfg->signing_secret_file, CONSUMER_SIGNING_SECRET_ENV, errstr,
+                            errstr_size) < 0) {
         free(s);
         return NULL;
     }
@@ -699,7 +699,7 @@ void sink_destroy(sink_t *s)
     free(s->workers);
     if (s->outbox_init)
         kgw_handoff_term(&s->outbox);
-    signature_key_term(&s->key);
+    signature_keys_term(&s->keys);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);
 }
