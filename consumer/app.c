@@ -11,6 +11,7 @@
 #include "consumer/deadletter.h"
 #include "consumer/dispatch.h"
 #include "consumer/encode.h"
+#include "common/kgw_log.h"
 #include "consumer/sink.h"
 #include "consumer/source.h"
 #include "consumer/stats.h"
@@ -23,6 +24,7 @@ struct app {
     sink_t *sink;
     deadletter_t *dl;
     dispatch_t *d;
+    shape_t *shape; /* request shapes (issue 13); NULL: the default envelope */
 };
 
 /* --- the ops: dispatch -> the modules ------------------------------------------ */
@@ -80,8 +82,22 @@ static void op_close(void *ctx)
 
 static int op_encode(void *ctx, const void *msg, record_buf_t *body)
 {
-    (void)ctx;
-    return encode_message(msg, body);
+    app_t *app = ctx;
+    if (!app->shape)
+        return encode_message(msg, body);
+    shape_skips_t skips;
+    if (encode_shaped(app->shape, msg, body, &skips))
+        return -1;
+    for (size_t i = 0; i < skips.headers; i++)
+        stats_inc(app->stats, STAT_HEADERS_SKIPPED);
+    if (skips.headers) {
+        const rd_kafka_message_t *rkm = msg;
+        KGW_WARN("header skipped: not valid header text topic=%s partition=%d offset=%lld "
+                 "skipped=%zu",
+                 rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, (long long)rkm->offset,
+                 skips.headers);
+    }
+    return 0;
 }
 
 static void op_msg_free(void *ctx, void *msg)
@@ -181,6 +197,12 @@ app_t *app_new(uv_loop_t *loop, const consumer_config_t *cfg, char *errstr, size
     }
     app->loop = loop;
     app->cfg = cfg;
+    if (!(app->shape = shape_new(cfg, errstr, errstr_size)))
+        goto fail;
+    if (!shape_active(app->shape)) { /* the default path stays today's */
+        shape_destroy(app->shape);
+        app->shape = NULL;
+    }
     if (!(app->stats = stats_new(cfg->metrics_port, errstr, errstr_size)))
         goto fail;
     if (!(app->d = dispatch_new(loop, cfg, app->stats, &real_ops, app, errstr, errstr_size)))
@@ -218,5 +240,6 @@ void app_destroy(app_t *app)
     deadletter_destroy(app->dl);
     source_destroy(app->src);
     stats_destroy(app->stats);
+    shape_destroy(app->shape);
     free(app);
 }

@@ -10,6 +10,7 @@
 
 #include "common/kgw_kafka.h"
 #include "common/kgw_log.h"
+#include "consumer/shape.h"
 
 #define OFF(f) offsetof(consumer_config_t, f)
 
@@ -69,6 +70,17 @@ static const kgw_option_t options[] = {
     {"insecure", NULL, 0, KGW_OPT_BOOL, OFF(insecure), "false", NULL, 0, 0, NULL,
      "do not verify the target's TLS certificate (logged as a warning)"},
     KGW_SECURITY_OPTIONS(consumer_config_t, security),
+    /* Request shapes (issue 13; consumer/shape.c). */
+    {"format", NULL, 0, KGW_OPT_STR, OFF(format_name), "envelope", NULL, 0, 0, "FORMAT",
+     "body: envelope (kgw's JSON), value (the record's value bytes, metadata in kafka-* "
+     "headers) or cloudevents"},
+    {"ce-mode", NULL, 0, KGW_OPT_STR, OFF(ce_mode), "binary", NULL, 0, 0, "MODE",
+     "-format cloudevents: binary (ce-* headers, value as body) or structured "
+     "(application/cloudevents+json)"},
+    {"ce-type", NULL, 0, KGW_OPT_STR, OFF(ce_type), "kgw.record", NULL, 0, 0, "TYPE",
+     "CloudEvents type, unless the record has a ce-type header"},
+    {"forward-headers", NULL, 0, KGW_OPT_CSV, OFF(forward_headers), NULL, NULL, 0, 0, "LIST",
+     "record headers sent as HTTP headers: names, NAME* for a prefix, * for all"},
     {"log-level", NULL, 0, KGW_OPT_STR, OFF(log_level), "info", NULL, 0, 0, "LEVEL",
      "debug, info, warn, error"},
     {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",
@@ -233,6 +245,8 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
         }
     }
     if (kafka_props_validate(cfg, errstr, errstr_size))
+        return -1;
+    if (shape_validate(cfg, errstr, errstr_size)) /* request shapes (issue 13) */
         return -1;
     if (cfg->max_messages < 0) {
         snprintf(errstr, errstr_size, "--max-messages: must be >= 0");

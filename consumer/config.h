@@ -58,6 +58,12 @@ typedef struct consumer_config {
     char *ca_file;             /* CA bundle to verify the target */
     int insecure;              /* no TLS verification of the target */
 
+    /* Request shapes (issue 13; consumer/shape.h). */
+    char *format_name;             /* envelope (default), value, cloudevents */
+    char *ce_mode;                 /* binary (default) or structured */
+    char *ce_type;                 /* CloudEvents type unless a ce-type record header */
+    kgw_strlist_t forward_headers; /* record header names; "p*" = prefix, "*" = all */
+
     /* Derived by cli_parse() after validation. */
     ordering_t ordering;
     on_failure_t on_failure;

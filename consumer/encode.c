@@ -11,7 +11,9 @@
 
 #define SMALL_HEADERS 16
 
-int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out)
+/* Runs shape_encode() (sh set) or record_encode() on rv with hdrs' headers. */
+static int encode_view(const shape_t *sh, const record_view_t *rv, const rd_kafka_headers_t *hdrs,
+                       record_buf_t *out, shape_skips_t *skips)
 {
     record_header_t small[SMALL_HEADERS];
     record_header_t *h = small;
@@ -29,13 +31,19 @@ int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs,
     }
     view.headers = h;
     view.header_count = nh;
-    int rc = record_encode(&view, out);
+    int rc = sh ? shape_encode(sh, &view, out, skips) : record_encode(&view, out);
     if (h != small)
         kgw_free(h);
     return rc;
 }
 
-int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out)
+int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out)
+{
+    return encode_view(NULL, rv, hdrs, out, NULL);
+}
+
+int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out,
+                  shape_skips_t *skips)
 {
     rd_kafka_headers_t *hdrs = NULL;
     if (rd_kafka_message_headers(rkm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -52,5 +60,10 @@ int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out)
         .value_len = rkm->len,
         .timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts,
     };
-    return encode_with_headers(&rv, hdrs, out);
+    return encode_view(sh, &rv, hdrs, out, skips);
+}
+
+int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out)
+{
+    return encode_shaped(NULL, rkm, out, NULL);
 }

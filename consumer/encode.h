@@ -11,10 +11,16 @@
 #include <librdkafka/rdkafka.h>
 
 #include "consumer/record.h"
+#include "consumer/shape.h"
 
 /* Appends rkm's body to out. Returns 0, or -1 on allocation failure: then
  * the body must not be sent (out may hold part of it). */
 int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out);
+
+/* Appends rkm's request frame for the shape sh (shape.h; NULL: the plain
+ * envelope, as encode_message()); skips says which headers were left out. */
+int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out,
+                  shape_skips_t *skips);
 
 /* Appends the body for rv with the headers in hdrs (NULL: none) in place of
  * rv->headers. Returns 0, or -1 on allocation failure: a record is never

@@ -4,6 +4,9 @@
  */
 #include "consumer/signature.h"
 
+#include <errno.h>
+#include <stdio.h>
+
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
@@ -123,5 +126,87 @@ int signature_sign(const signature_key_t *key, const char *id, long long timesta
     }
     memcpy(out, b.data, b.len + 1);
     kgw_buf_term(&b);
+    return 0;
+}
+
+int signature_keys_load(signature_keys_t *ks, const char *path, const char *env, char *errstr,
+                        size_t errstr_size)
+{
+    memset(ks, 0, sizeof(*ks));
+    if (!path) {
+        int rc = signature_key_load(&ks->key[0], NULL, env, errstr, errstr_size);
+        ks->n = rc > 0 ? 1 : 0;
+        return rc;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(errstr, errstr_size, "--signing-secret-file: cannot read %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (ks->n == SIGNATURE_KEYS_MAX) {
+            snprintf(errstr, errstr_size, "--signing-secret-file: %s:%d: more than %d secrets",
+                     path, lineno, SIGNATURE_KEYS_MAX);
+            rc = -1;
+            break;
+        }
+        char why[200];
+        if (signature_key_parse(&ks->key[ks->n], line, why, sizeof(why))) {
+            snprintf(errstr, errstr_size, "--signing-secret-file: %s:%d: %s", path, lineno, why);
+            rc = -1;
+            break;
+        }
+        ks->n++;
+    }
+    if (line) {
+        memset(line, 0, cap);
+        free(line);
+    }
+    fclose(f);
+    if (rc == 0 && ks->n == 0) {
+        snprintf(errstr, errstr_size, "--signing-secret-file: %s holds no secret", path);
+        rc = -1;
+    }
+    if (rc) {
+        signature_keys_term(ks);
+        return -1;
+    }
+    return (int)ks->n;
+}
+
+void signature_keys_term(signature_keys_t *ks)
+{
+    for (size_t i = 0; i < SIGNATURE_KEYS_MAX; i++)
+        signature_key_term(&ks->key[i]);
+    ks->n = 0;
+}
+
+int signature_keys_sign(const signature_keys_t *ks, const char *id, long long timestamp,
+                        const void *body, size_t body_len, char out[SIGNATURES_MAX])
+{
+    size_t used = 0;
+    for (size_t i = 0; i < ks->n; i++) {
+        char sig[SIGNATURE_MAX];
+        if (signature_sign(&ks->key[i], id, timestamp, body, body_len, sig))
+            return -1;
+        size_t n = strlen(sig);
+        if (used + n + 2 > SIGNATURES_MAX)
+            return -1;
+        if (i)
+            out[used++] = ' ';
+        memcpy(out + used, sig, n);
+        used += n;
+    }
+    out[used] = '\0';
     return 0;
 }

@@ -39,4 +39,31 @@ void signature_key_term(signature_key_t *key);
 int signature_sign(const signature_key_t *key, const char *id, long long timestamp,
                    const void *body, size_t body_len, char out[SIGNATURE_MAX]);
 
+/* Key rotation: every attempt carries one signature per secret,
+ * space-separated (the Standard Webhooks header allows several). */
+#define SIGNATURE_KEYS_MAX 4
+
+typedef struct signature_keys {
+    signature_key_t key[SIGNATURE_KEYS_MAX];
+    size_t n; /* 0: requests are not signed */
+} signature_keys_t;
+
+/* Room for SIGNATURE_KEYS_MAX signatures, their spaces and a NUL. */
+#define SIGNATURES_MAX (SIGNATURE_KEYS_MAX * SIGNATURE_MAX)
+
+/* Loads every non-empty line of `path` as a secret (at most
+ * SIGNATURE_KEYS_MAX), or when path is NULL the one secret in the
+ * environment variable `env`. Returns the number loaded (0: neither set),
+ * or -1 with errstr (naming the line, never quoting it). Release with
+ * signature_keys_term(). */
+int signature_keys_load(signature_keys_t *ks, const char *path, const char *env, char *errstr,
+                        size_t errstr_size);
+
+void signature_keys_term(signature_keys_t *ks);
+
+/* Writes "v1,<a> v1,<b> ..." (one per key) into out (SIGNATURES_MAX bytes).
+ * Returns 0, or -1 on a crypto library failure. */
+int signature_keys_sign(const signature_keys_t *ks, const char *id, long long timestamp,
+                        const void *body, size_t body_len, char out[SIGNATURES_MAX]);
+
 #endif

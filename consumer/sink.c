@@ -21,6 +21,7 @@
 #include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
 #include "consumer/policy.h"
+#include "consumer/shape.h"
 #include "consumer/signature.h"
 
 typedef struct worker worker_t;
@@ -76,7 +77,8 @@ struct sink {
     size_t nworkers;
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
-    signature_key_t key;           /* len 0: requests are not signed */
+    signature_keys_t keys;         /* n 0: requests are not signed */
+    int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
 
 #define REQ_OF(n) ((sink_req_t *)((char *)(n)-offsetof(sink_req_t, node)))
@@ -384,11 +386,38 @@ static void start_req(worker_t *w, sink_req_t *req)
     req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
     memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
     req->hdr_ts[sizeof(ts_name) - 1 + kgw_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] = '\0';
+    const char *body = req->body->data, *url = NULL;
+    size_t body_len = req->body->len;
+    struct curl_slist *tail = s->fixed_hdrs;
+    if (s->framed) {
+        /* The frame is the slot's buffer, lent for the attempt: the nodes
+         * written here are read by curl only while it runs. */
+        shape_frame_view_t fv;
+        if (shape_frame_get((record_buf_t *)req->body, &fv)) {
+            req->curl_code = CURLE_FAILED_INIT;
+            snprintf(req->error, sizeof(req->error), "not a request frame");
+            queue_push(&w->done_head, &w->done_tail, req);
+            return;
+        }
+        _Static_assert(sizeof(struct curl_slist) == 2 * sizeof(void *),
+                       "shape.c reserves two pointers per header node");
+        struct curl_slist *nodes = fv.nodes;
+        const char *line = fv.lines;
+        for (size_t i = 0; i < fv.nlines; i++) {
+            nodes[i] = (struct curl_slist){(char *)line, i + 1 < fv.nlines ? &nodes[i + 1] : tail};
+            line += strlen(line) + 1;
+        }
+        if (fv.nlines)
+            tail = &nodes[0];
+        body = fv.body;
+        body_len = fv.body_len;
+        url = fv.url ? fv.url : s->cfg->target_url;
+    }
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
-    n[1] = (struct curl_slist){req->hdr_ts, s->fixed_hdrs};
-    if (s->key.len) {
-        char sig[SIGNATURE_MAX];
-        if (signature_sign(&s->key, req->webhook_id, now, req->body->data, req->body->len, sig)) {
+    n[1] = (struct curl_slist){req->hdr_ts, tail};
+    if (s->keys.n) {
+        char sig[SIGNATURES_MAX];
+        if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "cannot sign the request");
             queue_push(&w->done_head, &w->done_tail, req);
@@ -396,7 +425,7 @@ static void start_req(worker_t *w, sink_req_t *req)
         }
         snprintf(req->hdr_sig, sizeof(req->hdr_sig), "webhook-signature: %s", sig);
         n[1].next = &n[2];
-        n[2] = (struct curl_slist){req->hdr_sig, s->fixed_hdrs};
+        n[2] = (struct curl_slist){req->hdr_sig, tail};
     }
 
     CURL *easy = easy_take(w);
@@ -407,8 +436,10 @@ static void start_req(worker_t *w, sink_req_t *req)
         return;
     }
     req->easy = easy;
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body->data ? req->body->data : "");
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
+    if (url) /* curl copies it; connections stay cached per host */
+        curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
@@ -538,17 +569,25 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     s->cfg = cfg;
     s->done_cb = done_cb;
     s->opaque = opaque;
-    if (signature_key_load(&s->key, cfg->signing_secret_file, CONSUMER_SIGNING_SECRET_ENV, errstr,
-                           errstr_size) < 0) {
+    if (signature_keys_load(&s->keys, cfg->signing_secret_file, CONSUMER_SIGNING_SECRET_ENV, errstr,
+                            errstr_size) < 0) {
         free(s);
         return NULL;
     }
-    /* "Expect:" stops curl waiting for 100-continue. */
+    shape_t *sh = shape_new(cfg, errstr, errstr_size);
+    if (!sh)
+        goto fail;
+    s->framed = shape_active(sh);
+    shape_destroy(sh);
+    /* "Expect:" stops curl waiting for 100-continue. A frame carries its
+     * own Content-Type and the -H lines with placeholders. */
     const char *fixed[] = {"Content-Type: application/json", "Expect:"};
     const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    for (size_t i = 0; i < nfixed + cfg->headers.count; i++) {
-        struct curl_slist *l = curl_slist_append(
-            s->fixed_hdrs, i < nfixed ? fixed[i] : cfg->headers.items[i - nfixed]);
+    for (size_t i = s->framed ? 1 : 0; i < nfixed + cfg->headers.count; i++) {
+        const char *h = i < nfixed ? fixed[i] : cfg->headers.items[i - nfixed];
+        if (s->framed && i >= nfixed && strchr(h, '{'))
+            continue;
+        struct curl_slist *l = curl_slist_append(s->fixed_hdrs, h);
         if (!l) {
             snprintf(errstr, errstr_size, "out of memory");
             goto fail;
@@ -660,7 +699,7 @@ void sink_destroy(sink_t *s)
     free(s->workers);
     if (s->outbox_init)
         kgw_handoff_term(&s->outbox);
-    signature_key_term(&s->key);
+    signature_keys_term(&s->keys);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);
 }

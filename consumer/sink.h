@@ -27,6 +27,7 @@
 #include "common/kgw_handoff.h"
 #include "consumer/config.h"
 #include "consumer/record.h"
+#include "consumer/signature.h"
 
 typedef struct sink sink_t;
 
@@ -53,7 +54,7 @@ typedef struct sink_req {
     struct curl_slist hdr_nodes[3];
     char hdr_id[sizeof("webhook-id: ") + 320];
     char hdr_ts[48];
-    char hdr_sig[sizeof("webhook-signature: ") + 64];
+    char hdr_sig[sizeof("webhook-signature: ") + SIGNATURES_MAX];
 } sink_req_t;
 
 /* Runs exactly once per successful sink_send(), on the loop thread, unless

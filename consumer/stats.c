@@ -81,6 +81,7 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
         {STAT_COMMITS, "kgw_consumer_commits_total", "result=\"ok\""},
         {STAT_COMMIT_ERRORS, "kgw_consumer_commits_total", "result=\"error\""},
         {STAT_PAUSES, "kgw_consumer_partition_pauses_total", NULL},
+        {STAT_HEADERS_SKIPPED, "kgw_consumer_headers_skipped_total", NULL},
     };
     stats_t *st = calloc(1, sizeof(*st));
     if (!st || !(st->metrics = kgw_metrics_new())) {
@@ -105,6 +106,9 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
     kgw_metric_t *pauses =
         kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_partition_pauses_total",
                         "Times a partition's fetching paused (buffer full).", NULL, 0);
+    kgw_metric_t *hskipped = kgw_metrics_add(
+        st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_headers_skipped_total",
+        "Record headers and -H templates not sent: not valid header text.", NULL, 0);
     kgw_metric_t *in_flight =
         kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_in_flight",
                         "Deliveries in flight (at most -workers).", NULL, 0);
@@ -120,7 +124,9 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
                             : !strcmp(map[i].family, "kgw_consumer_http_attempts_total")  ? attempts
                             : !strcmp(map[i].family, "kgw_consumer_http_retries_total")   ? retries
                             : !strcmp(map[i].family, "kgw_consumer_commits_total")        ? commits
-                                                                                          : pauses;
+                            : !strcmp(map[i].family, "kgw_consumer_headers_skipped_total")
+                                ? hskipped
+                                : pauses;
         st->series[map[i].c] = kgw_metric_series(fam, map[i].labels);
     }
     st->g_in_flight = kgw_metric_series(in_flight, NULL);

@@ -24,6 +24,7 @@ typedef enum {
     STAT_COMMITS,
     STAT_COMMIT_ERRORS,
     STAT_PAUSES,
+    STAT_HEADERS_SKIPPED, /* record headers / -H templates not sent: unsafe text (shape.c) */
     STAT__COUNT,
 } stat_counter_t;
 
