@@ -39,7 +39,7 @@ struct source {
     uv_idle_t idle; /* keeps serving when a batch did not drain the queue */
     int handles_open;
     int closed;
-    int joined; /* a partition assignment ever arrived: we were a group member */
+    int joined;               /* a partition assignment ever arrived: we were a group member */
     int cooperative_at_close; /* the group's protocol when source_close() ran */
     /* The kicker thread (see source_pause()), fed through a handoff. */
     uv_thread_t kicker;
