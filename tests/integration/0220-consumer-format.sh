@@ -12,13 +12,7 @@ source "$(dirname "$0")/../lib/helpers.sh"
 source "$(dirname "$0")/../lib/consumer.sh"
 
 CE_VERSION=10.0.0
-NPM_CACHE=${KGW_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kgw-npm}
-CE_DIR=$NPM_CACHE/cloudevents-$CE_VERSION
-if [ ! -d "$CE_DIR/node_modules/cloudevents" ]; then
-    mkdir -p "$CE_DIR"
-    timeout 300 npm install --prefix "$CE_DIR" --cache "$NPM_CACHE/npm" --no-audit --no-fund \
-        "cloudevents@$CE_VERSION" >"$TMP/npm.log" 2>&1 || cat "$TMP/npm.log" >&2
-fi
+CE_DIR=$(npm_package cloudevents "$CE_VERSION")
 check "CloudEvents SDK $CE_VERSION installed" test -d "$CE_DIR/node_modules/cloudevents"
 
 misuse() {

@@ -10,13 +10,7 @@ source "$(dirname "$0")/../lib/helpers.sh"
 source "$(dirname "$0")/../lib/consumer.sh"
 
 SWH_VERSION=1.1.1
-NPM_CACHE=${KGW_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kgw-npm}
-SWH_DIR=$NPM_CACHE/standardwebhooks-$SWH_VERSION
-if [ ! -d "$SWH_DIR/node_modules/standardwebhooks" ]; then
-    mkdir -p "$SWH_DIR"
-    timeout 300 npm install --prefix "$SWH_DIR" --cache "$NPM_CACHE/npm" --no-audit --no-fund \
-        "standardwebhooks@$SWH_VERSION" >"$TMP/npm.log" 2>&1 || cat "$TMP/npm.log" >&2
-fi
+SWH_DIR=$(npm_package standardwebhooks "$SWH_VERSION")
 check "standardwebhooks $SWH_VERSION installed" test -d "$SWH_DIR/node_modules/standardwebhooks"
 
 S1="whsec_$(head -c 24 /dev/urandom | base64)"

@@ -286,6 +286,21 @@ kafka_count() {
     kcat -C -b "$BOOTSTRAP" -t "$1" -e -q -f 'x\n' 2>/dev/null | wc -l
 }
 
+# npm_package NAME VERSION: installs a peer library from the npm registry once into
+# $KGW_NPM_CACHE (default ~/.cache/kgw-npm) and prints its prefix directory; its
+# node_modules/ holds NAME afterwards (the caller checks). Later runs need no network.
+npm_package() {
+    local cache=${KGW_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kgw-npm}
+    local name=${1#@}
+    local dir=$cache/${name//\//-}-$2
+    if [ ! -d "$dir/node_modules/$1" ]; then
+        mkdir -p "$dir"
+        timeout 300 npm install --prefix "$dir" --cache "$cache/npm" --no-audit --no-fund \
+            "$1@$2" >"$TMP/npm.log" 2>&1 || cat "$TMP/npm.log" >&2
+    fi
+    echo "$dir"
+}
+
 # Ends the test; the EXIT trap turns remaining failures into a non-zero exit.
 finish() {
     exit 0
