@@ -57,19 +57,7 @@ consumer() {
 }
 
 # Commit sampler: "SAMPLE <receiver log lines>" then the committed offsets.
-start_sampler() {
-    local name=$1
-    (
-        while :; do
-            out=$("$OFFSETS" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" 2>/dev/null) || out=
-            echo "SAMPLE $(wc -l <"$TMP/$name.jsonl" 2>/dev/null || echo 0)"
-            printf '%s\n' "$out" | grep '^partition' || true
-            sleep 0.3 # sampling period, not a wait for a result
-        done
-    ) >"$TMP/$name.samples" 2>/dev/null &
-    SAMPLER_PID=$!
-    PIDS+=("$SAMPLER_PID")
-}
+start_sampler() { start_commit_sampler "$TMP/$1.jsonl" "$TMP/$1.samples"; }
 
 delivered_distinct() {
     python3 -c '

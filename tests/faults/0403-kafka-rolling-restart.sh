@@ -41,16 +41,7 @@ for c in 1 2 3; do
     CONSUMERS+=("$LAST_PID")
 done
 
-(
-    while :; do
-        out=$("$OFFSETS" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" 2>/dev/null) || out=
-        echo "SAMPLE $(wc -l <"$TMP/recv.jsonl" 2>/dev/null || echo 0)"
-        printf '%s\n' "$out" | grep '^partition' || true
-        sleep 0.3 # sampling period, not a wait for a result
-    done
-) >"$TMP/samples" 2>/dev/null &
-SAMPLER_PID=$!
-PIDS+=("$SAMPLER_PID")
+start_commit_sampler "$TMP/recv.jsonl" "$TMP/samples"
 
 t0=$SECONDS
 keepalive_load roll "$URL" "$TOPIC" "$N" 8 "$DEADLINE" "$RATE"

@@ -34,16 +34,7 @@ consumer() {
         -target-url "$RECV_URL/hook" -workers "$WORKERS" -commit-interval "$COMMIT_MS" -rate "$RATE"
 }
 
-(
-    while :; do
-        out=$("$OFFSETS" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" 2>/dev/null) || out=
-        echo "SAMPLE $(wc -l <"$TMP/recv.jsonl" 2>/dev/null || echo 0)"
-        printf '%s\n' "$out" | grep '^partition' || true
-        sleep 0.3 # sampling period, not a wait for a result
-    done
-) >"$TMP/samples" 2>/dev/null &
-SAMPLER_PID=$!
-PIDS+=("$SAMPLER_PID")
+start_commit_sampler "$TMP/recv.jsonl" "$TMP/samples"
 
 # owned NAME: partitions the member holds now, from its assign/revoke log lines.
 owned() {

@@ -301,6 +301,24 @@ npm_package() {
     echo "$dir"
 }
 
+# start_commit_sampler RECV_LOG OUT: every 0.3 s, the receiver's line count and the
+# committed offsets of $GROUP on $TOPIC, appended to OUT for consumer_check.py --samples
+# (commits never ahead of delivery); sets SAMPLER_PID, stopped by the EXIT trap.
+# shellcheck disable=SC2153 # TOPIC and GROUP are the calling test's
+start_commit_sampler() {
+    local log=$1 out=$2
+    (
+        while :; do
+            offs=$("$BUILD/tests/kafka-offsets" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" 2>/dev/null) || offs=
+            echo "SAMPLE $(wc -l <"$log" 2>/dev/null || echo 0)"
+            printf '%s\n' "$offs" | grep '^partition' || true
+            sleep 0.3 # sampling period, not a wait for a result
+        done
+    ) >"$out" 2>/dev/null &
+    SAMPLER_PID=$!
+    PIDS+=("$SAMPLER_PID")
+}
+
 # Ends the test; the EXIT trap turns remaining failures into a non-zero exit.
 finish() {
     exit 0
