@@ -211,6 +211,25 @@ lanes_item_t *lanes_pop(lanes_t *l)
     return NULL;
 }
 
+lanes_item_t *lanes_peek_next(const lanes_t *l, const lanes_item_t *item)
+{
+    (void)l;
+    return item->lane ? item->lane->head : NULL;
+}
+
+void lanes_take_next(lanes_t *l, lanes_item_t *item)
+{
+    lane_t *ln = item->lane;
+    /* Only the lane's head: what lanes_peek_next() returned. A lane in the
+     * ready queue that this empties is skipped by lanes_pop(). */
+    ln->head = item->next;
+    if (!ln->head)
+        ln->tail = NULL;
+    item->next = NULL;
+    ln->inflight++;
+    l->queued--;
+}
+
 void lanes_finish(lanes_t *l, lanes_item_t *item)
 {
     lane_t *ln = item->lane;
