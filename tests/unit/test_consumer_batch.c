@@ -54,7 +54,8 @@ Test(batch, linger)
     batch_t b = fill(&lim, 2, 10); /* opened at 1000 ms */
     cr_assert_eq(batch_linger_left(&lim, &b, 1000), 50);
     cr_assert_eq(batch_linger_left(&lim, &b, 1030), 20);
-    cr_assert_eq(batch_linger_left(&lim, &b, 1050), 0, "a partial batch goes when the linger passed");
+    cr_assert_eq(batch_linger_left(&lim, &b, 1050), 0,
+                 "a partial batch goes when the linger passed");
     lim.linger_ms = 0;
     cr_assert_eq(batch_linger_left(&lim, &b, 1000), 0, "no linger: what is queued goes at once");
     lim.linger_ms = 50;
