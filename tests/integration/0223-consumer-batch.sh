@@ -75,6 +75,18 @@ check "linger: the request waited (>= 1 s after the last record was produced)" \
     python3 -c 'import json,sys; sys.exit(json.loads(open(sys.argv[1]).readline())["t"] - float(sys.argv[2]) < 1)' \
     "$RECV_LOG" "$produced"
 
+# CloudEvents: the batched content mode, parsed by the CloudEvents SDK.
+CE_DIR=$(npm_package cloudevents 10.0.0)
+: >"$TMP/ce.jsonl"
+start_bg ce env NODE_PATH="$CE_DIR/node_modules" node "$ROOT/tests/tools/ce_receiver.js" "$TMP/ce.port" "$TMP/ce.jsonl"
+check "ce receiver listening" wait_until 10 test -s "$TMP/ce.port"
+RECV_URL=http://127.0.0.1:$(cat "$TMP/ce.port")/ce
+start_consumer ce -topic "$L" -group "g5-$RUN_ID" -batch-max 10 -batch-linger 1000 -format cloudevents -max-messages 3
+check "cloudevents: consumer exits after 3" wait_until 30 bash -c "! kill -0 $CONSUMER_PID"
+check_eq "cloudevents: application/cloudevents-batch+json, 3 events the SDK validates, ids per record" \
+    "application/cloudevents-batch+json $L-0-0,$L-0-1,$L-0-2" \
+    "$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(" ".join(sorted({x["headers"]["content-type"] for x in r})), ",".join(e["id"] for x in r for e in x.get("events", []))); [print(x["error"], file=sys.stderr) for x in r if "error" in x]' "$TMP/ce.jsonl")"
+
 # Split: 8 records, the one at offset 5 marked; the receiver answers 400 to
 # any body holding it.
 for i in 0 1 2 3 4 5 6 7; do

@@ -160,3 +160,22 @@ Test(batch, lanes_take_the_records_behind)
     cr_assert_eq(lanes_count(l), 0);
     lanes_destroy(l);
 }
+
+Test(batch, lanes_none_take_keeps_ready_true_to_its_word)
+{
+    lanes_t *l = lanes_new(ORDERING_NONE);
+    static lanes_item_t o[3];
+    cr_assert_eq(lanes_push(l, 1, NULL, 0, &o[0]), 0);
+    cr_assert_eq(lanes_push(l, 2, NULL, 0, &o[1]), 0);
+    cr_assert_eq(lanes_pop(l), &o[0]);
+    cr_assert_eq(lanes_push(l, 1, NULL, 0, &o[2]), 0); /* lane 1 ready again, behind lane 2 */
+    lanes_take_next(l, &o[2]);
+    cr_assert(lanes_ready(l));
+    cr_assert_eq(lanes_pop(l), &o[1]);
+    cr_assert_not(lanes_ready(l), "the lane a batch emptied is not ready");
+    cr_assert_null(lanes_pop(l));
+    for (int i = 0; i < 3; i++)
+        lanes_finish(l, &o[i]);
+    cr_assert_eq(lanes_count(l), 0);
+    lanes_destroy(l);
+}
