@@ -56,8 +56,10 @@ check_eq "standardwebhooks verifies every batch request, none with another secre
     "$(printf '0 %s %s\n1 0 %s' "$reqs" "$reqs" "$reqs")" "$(cat "$TMP/verify.txt")"
 cp "$RECV_LOG" "$TMP/count.jsonl"
 
-# Bytes: bodies within 600 bytes (an envelope here is ~150).
+# Bytes: bodies within 600 bytes (an envelope here is ~150); the URL built
+# from {topic} and {partition}, which every record of a batch shares.
 start_receiver recvb
+RECV_URL="$RECV_URL/{topic}/{partition}"
 start_consumer bytes -topic "$T" -group "g2-$RUN_ID" -batch-max 100 -batch-bytes 600 -max-messages "$N"
 check "bytes: consumer exits after $N" wait_until 30 bash -c "! kill -0 $CONSUMER_PID"
 checks bytes "$RECV_LOG" 600

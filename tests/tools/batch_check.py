@@ -8,7 +8,8 @@ Usage: batch_check.py LOG MODE [ARGS...]; prints TAP lines ("ok - ..." or
                          offsets consecutive and the partition's batches in order; N records
                          delivered once each; a batch of exactly MAX; the first request (503)
                          retried with the same webhook-id and body; ids "<topic>-<p>-<first>-<last>"
-  bytes LOG B            every body within B bytes, some batch of more than one record
+  bytes LOG B            every body within B bytes, some batch of more than one record, the
+                         path /hook/<topic>/<partition>
   ndjson LOG N           one request of N records, application/x-ndjson, one envelope a line
   split LOG N BAD        the refused batches, and every record but the one with BAD delivered once
 """
@@ -76,6 +77,8 @@ def size(log, b):
     lens = [len(r["body"].encode()) for r in reqs]
     ok("every body within %d bytes (largest %d)" % (b, max(lens)), max(lens) <= b)
     ok("some batch holds more than one record", any(len(records(r)) > 1 for r in reqs))
+    ok("the path is /hook/<topic>/<partition> of the batch's records",
+       all(r["path"] == "/hook/%s/%d" % (records(r)[0]["topic"], records(r)[0]["partition"]) for r in reqs))
 
 
 def ndjson(log, n):
