@@ -879,3 +879,20 @@ Test(dispatch, batch_ordering_none_takes_a_partitions_records_behind)
     fake_finish();
     cr_assert_eq(F.delivered, 3);
 }
+
+Test(dispatch, batch_stop_gives_up_the_refused_record_and_those_behind_it)
+{
+    batch_init_cfg(1, ON_FAILURE_STOP, 3, 1000);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "1");
+    record("t", 0, 1, "poison");
+    record("t", 0, 2, "1");
+    fake_finish();
+    cr_assert_eq(F.sends, 4, "[1,poison,1] [1] [poison,1] [poison]: %d sends", F.sends);
+    cr_assert_str_eq(sent_bodies[3], "[poison]");
+    cr_assert_eq(F.exit_code, 1);
+    cr_assert_eq(F.delivered, 1);
+    cr_assert_eq(F.dropped, 2, "the refused record and the one behind it are not processed");
+    cr_assert_eq(max_commit("t", 0), 1, "committed up to the refused record, not past it");
+}
