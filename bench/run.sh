@@ -82,6 +82,7 @@ else
     MEMORY_SECONDS=20
 fi
 WORKERS=64
+BATCH_MAX=100 # kgw-consumer -batch-max of the batch row
 RECORD_BYTES=1024
 BATCH_RECORDS=100
 SLOW_SINK_DELAY_MS=20 # 64 workers x 50 answers/s: far slower than the backlog
@@ -485,6 +486,16 @@ section_consumer() {
         sink_finish "c.$ordering"
         add "c.$ordering.ratio" "$(calc "100 * ${R[c.$ordering]##* } / $ceil")"
     done
+    # Batches, against the same sink: the sink counts requests, so records/s is
+    # the topic's records over the span from its first POST to its last.
+    local stats
+    sink_start sink-batch
+    consumer_run batch partition "$CONSUMER_RECORDS" "$secs" -batch-max "$BATCH_MAX"
+    stats=$(curl -s "$SINK_URL/stats")
+    sink_finish c.batch.reqs
+    add "c.batch" "$(calc "$CONSUMER_RECORDS / $(json_field elapsed_s "$stats")")"
+    add "c.batch.per" "$(calc "$CONSUMER_RECORDS / $(json_field requests "$stats")")"
+    add "c.batch.x" "$(calc "${R[c.batch]##* } / ${R[c.partition]##* }")"
     devcluster_stop
 }
 
@@ -572,6 +583,9 @@ print_table() {
     v=$(median c.partition.conns)
     row "  TCP connections to sink" "$v" "$(median c.ceil.conns)" "" "<= $((WORKERS + 4))" \
         "$(mark "$v" '<=' $((WORKERS + 4)))"
+    [ -n "${R[c.batch]:-}" ] &&
+        row "consumer partition -batch-max $BATCH_MAX" "$(median c.batch)" "" "" "" \
+            "$(median c.batch.x)x single; $(median c.batch.per) rec/request"
     echo
     row "peak RSS (MB, max over runs)" kgw ceiling "" target result
     v=$(peak rss.producer.c64)

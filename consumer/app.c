@@ -100,6 +100,16 @@ static int op_encode(void *ctx, const void *msg, record_buf_t *body)
     return 0;
 }
 
+static int op_batch_add(void *ctx, const void *msg, record_buf_t *body)
+{
+    return encode_batch_add(((app_t *)ctx)->shape, msg, body);
+}
+
+static int op_batch_end(void *ctx, record_buf_t *body)
+{
+    return shape_batch_end(((app_t *)ctx)->shape, body);
+}
+
 static void op_msg_free(void *ctx, void *msg)
 {
     (void)ctx;
@@ -145,6 +155,8 @@ static const dispatch_ops_t real_ops = {
     .close = op_close,
     .encode = op_encode,
     .msg_free = op_msg_free,
+    .batch_add = op_batch_add,
+    .batch_end = op_batch_end,
     .send = op_send,
     .sink_stop = op_sink_stop,
     .dlq_send = op_dlq_send,

@@ -81,6 +81,16 @@ static const kgw_option_t options[] = {
      "CloudEvents type, unless the record has a ce-type header"},
     {"forward-headers", NULL, 0, KGW_OPT_CSV, OFF(forward_headers), NULL, NULL, 0, 0, "LIST",
      "record headers sent as HTTP headers: names, NAME* for a prefix, * for all"},
+    /* Batches (issue 13; consumer/batch.c). */
+    {"batch-max", NULL, 0, KGW_OPT_INT, OFF(batch_max), "0", NULL, 0, 100000, "N",
+     "up to N records of one partition per request, as one body; 0 = one record per request"},
+    {"batch-bytes", NULL, 0, KGW_OPT_INT, OFF(batch_bytes), "1048576", NULL, 1, 1073741824, "B",
+     "-batch-max: a batch body stays within B bytes (a larger record goes alone)"},
+    {"batch-linger", NULL, 0, KGW_OPT_INT, OFF(batch_linger_ms), "0", NULL, 0, 600000, "MS",
+     "-batch-max: wait up to MS for a batch to fill; 0 = send what is queued at once"},
+    {"batch-format", NULL, 0, KGW_OPT_STR, OFF(batch_format_name), "json", NULL, 0, 0, "FORMAT",
+     "-batch-max: json (an array, application/json) or ndjson (one per line, "
+     "application/x-ndjson)"},
     {"log-level", NULL, 0, KGW_OPT_STR, OFF(log_level), "info", NULL, 0, 0, "LEVEL",
      "debug, info, warn, error"},
     {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",

@@ -64,6 +64,12 @@ typedef struct consumer_config {
     char *ce_type;                 /* CloudEvents type unless a ce-type record header */
     kgw_strlist_t forward_headers; /* record header names; "p*" = prefix, "*" = all */
 
+    /* Batches (issue 13; consumer/batch.h). batch_max 0: one record per request. */
+    long batch_max;
+    long batch_bytes;
+    long batch_linger_ms;
+    char *batch_format_name; /* json (an array) or ndjson */
+
     /* Derived by cli_parse() after validation. */
     ordering_t ordering;
     on_failure_t on_failure;

@@ -14,6 +14,7 @@
 
 #include "common/kgw_alloc.h"
 #include "common/kgw_log.h"
+#include "consumer/batch.h"
 #include "consumer/policy.h"
 
 /* Waits after a local failure (allocation, a full producer queue). */
@@ -22,9 +23,12 @@
 
 typedef struct slot {
     deliveries_t *ds;
-    rec_t *rec; /* NULL when free */
+    rec_t *rec;    /* NULL when free; else the first record of the range being sent */
+    batch_t batch; /* the records held: one, or a -batch-max batch; [lo, n) unsettled */
+    int open;      /* -batch-linger: still taking records */
+    int full;      /* no further record fits (bytes), or the body could not grow */
     record_buf_t body;
-    int encoded; /* body holds rec's encoding */
+    int encoded; /* body holds the range's encoding */
     sink_req_t req;
     int attempts;
     int local_failures; /* encode/send/enqueue failures of this record (logged once) */
@@ -45,6 +49,9 @@ struct deliveries {
     size_t nslots;
     slot_t *free_slots;
     size_t active;
+    int batching; /* -batch-max */
+    batch_limits_t lim;
+    size_t open; /* slots open for records (-batch-linger) */
     int timers_init;
     int closed;
 };
@@ -58,6 +65,7 @@ typedef enum {
 
 static void attempt(slot_t *sl);
 static void dlq_send(slot_t *sl);
+static void final_failure(slot_t *sl);
 
 deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
                              const dispatch_ops_t *ops, void *ops_ctx,
@@ -74,6 +82,10 @@ deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stat
     ds->owner = *owner;
     ds->opaque = opaque;
     ds->nslots = cfg->workers > 0 ? (size_t)cfg->workers : 1;
+    ds->batching = cfg->batch_max > 0 && ops->batch_add && ops->batch_end;
+    ds->lim = (batch_limits_t){ds->batching ? (size_t)cfg->batch_max : 1,
+                               cfg->batch_bytes > 0 ? (size_t)cfg->batch_bytes : SIZE_MAX,
+                               cfg->batch_linger_ms > 0 ? (uint64_t)cfg->batch_linger_ms : 0};
     ds->slots = kgw_calloc(ds->nslots, sizeof(*ds->slots));
     if (!ds->slots) {
         kgw_free(ds);
@@ -83,6 +95,10 @@ deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stat
         slot_t *sl = &ds->slots[i];
         sl->ds = ds;
         record_buf_init(&sl->body);
+        if (batch_init(&sl->batch, ds->lim.max)) {
+            deliveries_destroy(ds, NULL, NULL);
+            return NULL;
+        }
         sl->next_free = ds->free_slots;
         ds->free_slots = sl;
     }
@@ -108,13 +124,37 @@ int deliveries_has_free(const deliveries_t *ds)
     return ds->free_slots != NULL;
 }
 
-/* Gives the record back to the owner; the slot is free before the owner
- * runs, so it can start the next record from inside. */
+/* Gives records [from, to) of the batch back to the owner; the slot stays busy. */
+static void give_back(slot_t *sl, size_t from, size_t to, int done)
+{
+    deliveries_t *ds = sl->ds;
+    for (size_t i = from; i < to; i++) {
+        if (!done)
+            stats_inc(ds->stats, STAT_DROPPED);
+        ds->owner.release_cb(sl->batch.items[i], done, ds->opaque);
+    }
+}
+
+static void close_open(slot_t *sl)
+{
+    if (sl->open) {
+        sl->open = 0;
+        sl->ds->open--;
+    }
+}
+
+/* Gives every record not settled yet ([lo, n)) back to the owner and frees
+ * the slot. The slot is free before the owner takes the last record, so it
+ * can start the next record (or see the drain) from inside. */
 static void release(slot_t *sl, int done)
 {
     deliveries_t *ds = sl->ds;
-    rec_t *rec = sl->rec;
+    batch_t *b = &sl->batch;
     uv_timer_stop(&sl->timer);
+    close_open(sl);
+    give_back(sl, b->lo, b->n - 1, done);
+    rec_t *rec = b->items[b->n - 1];
+    batch_reset(b);
     sl->rec = NULL;
     sl->encoded = 0;
     sl->next_free = ds->free_slots;
@@ -172,12 +212,25 @@ static void local_recovered(slot_t *sl, const char *what)
     sl->local_failures = 0;
 }
 
+/* The body of the range [lo, hi): the record's, or a batch of them. */
+static int encode_range(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    const batch_t *b = &sl->batch;
+    record_buf_reset(&sl->body);
+    if (!ds->batching)
+        return ds->ops->encode(ds->ctx, sl->rec->msg, &sl->body);
+    for (size_t i = b->lo; i < b->hi; i++)
+        if (ds->ops->batch_add(ds->ctx, ((rec_t *)b->items[i])->msg, &sl->body))
+            return -1;
+    return ds->ops->batch_end(ds->ctx, &sl->body);
+}
+
 static void attempt(slot_t *sl)
 {
     deliveries_t *ds = sl->ds;
     if (!sl->encoded) {
-        record_buf_reset(&sl->body);
-        if (ds->ops->encode(ds->ctx, sl->rec->msg, &sl->body) || sl->body.len == 0) {
+        if (encode_range(sl) || sl->body.len == 0) {
             /* Never an empty or partial body: a permissive target would
              * answer 2xx and the record's offset would be committed. */
             record_buf_reset(&sl->body);
@@ -203,6 +256,91 @@ static void attempt(slot_t *sl)
     local_recovered(sl, "HTTP request started");
 }
 
+/* Sends the range [lo, hi) afresh: its own webhook-id (stable across its
+ * retries) and retry budget. */
+static void start_range(slot_t *sl)
+{
+    const batch_t *b = &sl->batch;
+    const rec_t *first = b->items[b->lo], *last = b->items[b->hi - 1];
+    sl->rec = b->items[b->lo];
+    sl->attempts = 0;
+    sl->local_failures = 0;
+    if (sl->ds->batching)
+        batch_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), first->topic,
+                         first->partition, first->offset, last->offset);
+    else
+        record_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), first->topic,
+                          first->partition, first->offset);
+    attempt(sl);
+}
+
+/* Adds rec to the open batch's body; 0, or -1 when it does not fit (or the
+ * body cannot grow: then the batch goes as it is, re-encoded when sent). */
+static int batch_add(slot_t *sl, rec_t *rec)
+{
+    deliveries_t *ds = sl->ds;
+    size_t before = sl->body.len;
+    if (!sl->body.oom && !ds->ops->batch_add(ds->ctx, rec->msg, &sl->body) &&
+        batch_fits(&ds->lim, &sl->batch, sl->body.len + 1)) {
+        batch_push(&sl->batch, rec, sl->body.len + 1, uv_now(ds->loop));
+        return 0;
+    }
+    if (sl->body.oom)
+        record_buf_reset(&sl->body);
+    else
+        sl->body.len = before;
+    sl->full = 1;
+    return -1;
+}
+
+/* Takes the records queued behind the batch's last one while they fit. */
+static void fill(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    batch_t *b = &sl->batch;
+    while (!sl->full && !batch_full(&ds->lim, b)) {
+        rec_t *next = ds->owner.peek_cb(b->items[b->n - 1], ds->opaque);
+        if (!next || batch_add(sl, next))
+            return;
+        ds->owner.take_cb(next, ds->opaque);
+        next->part->inflight++;
+    }
+}
+
+/* The batch stops taking records and goes. */
+static void flush(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    uv_timer_stop(&sl->timer);
+    close_open(sl);
+    batch_begin(&sl->batch);
+    /* The body built while filling is the whole range's: closed, it is sent
+     * as it is (after a failure to grow, attempt() encodes it afresh). */
+    sl->encoded = sl->body.len > 0 && !ds->ops->batch_end(ds->ctx, &sl->body);
+    start_range(sl);
+}
+
+static void linger_cb(uv_timer_t *handle)
+{
+    slot_t *sl = handle->data;
+    if (may_go_on(sl))
+        flush(sl);
+}
+
+/* Sends the batch, or keeps it open until its linger passes. */
+static void settle_open(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    uint64_t left = sl->full ? 0 : batch_linger_left(&ds->lim, &sl->batch, uv_now(ds->loop));
+    if (!left) {
+        flush(sl);
+    } else if (!sl->open) {
+        sl->open = 1;
+        ds->open++;
+        wait_then(sl, linger_cb, left);
+    }
+}
+
 void deliveries_submit(deliveries_t *ds, rec_t *rec)
 {
     slot_t *sl = ds->free_slots;
@@ -211,11 +349,54 @@ void deliveries_submit(deliveries_t *ds, rec_t *rec)
     sl->attempts = 0;
     sl->local_failures = 0;
     sl->encoded = 0;
+    sl->full = 0;
     ds->active++;
     rec->part->inflight++;
-    record_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), rec->topic, rec->partition,
-                      rec->offset);
-    attempt(sl);
+    batch_reset(&sl->batch);
+    if (!ds->batching) {
+        batch_push(&sl->batch, rec, 0, 0);
+        batch_begin(&sl->batch);
+        start_range(sl);
+        return;
+    }
+    record_buf_reset(&sl->body);
+    if (batch_add(sl, rec)) /* no memory: it goes alone, encoded when sent */
+        batch_push(&sl->batch, rec, 0, uv_now(ds->loop));
+    fill(sl);
+    settle_open(sl);
+}
+
+void deliveries_feed(deliveries_t *ds)
+{
+    for (size_t i = 0; ds->open && i < ds->nslots; i++) {
+        slot_t *sl = &ds->slots[i];
+        if (!sl->open || sl->rec->part->revoked)
+            continue;
+        fill(sl);
+        if (sl->full || batch_full(&ds->lim, &sl->batch))
+            flush(sl);
+    }
+}
+
+/* The range [lo, hi) is settled (delivered, dead-lettered, skipped): its
+ * records go back, and the next range (after a split) is sent. */
+static void settled(slot_t *sl, int done)
+{
+    batch_t *b = &sl->batch;
+    if (b->hi >= b->n) {
+        release(sl, done);
+        return;
+    }
+    give_back(sl, b->lo, b->hi, done);
+    batch_next_t next = batch_next(b);
+    sl->rec = b->items[b->lo];
+    sl->encoded = 0;
+    if (!may_go_on(sl))
+        return;
+    if (next == BATCH_NEXT_FAIL)
+        final_failure(sl);
+    else
+        start_range(sl);
 }
 
 /*
@@ -247,8 +428,6 @@ static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms)
     return VERDICT_FAILED;
 }
 
-static void final_failure(slot_t *sl);
-
 void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
 {
     slot_t *sl = req->opaque;
@@ -260,8 +439,9 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
         release(sl, 0);
         return;
     case VERDICT_DONE:
-        stats_inc(ds->stats, STAT_DELIVERED);
-        release(sl, 1);
+        for (size_t i = sl->batch.lo; i < sl->batch.hi; i++)
+            stats_inc(ds->stats, STAT_DELIVERED);
+        settled(sl, 1);
         return;
     case VERDICT_RETRY:
         stats_inc(ds->stats, STAT_RETRIED);
@@ -276,6 +456,21 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
     case VERDICT_FAILED:
         if (!req->error[0] && req->status)
             snprintf(sl->req.error, sizeof(sl->req.error), "HTTP %ld", req->status);
+        if (sl->batch.hi - sl->batch.lo > 1) {
+            size_t n = sl->batch.hi - sl->batch.lo;
+            if (policy_classify(req->status) == OUTCOME_PERMANENT && !batch_split(&sl->batch)) {
+                /* A record the target refuses: halves until it stands alone. */
+                KGW_WARN("batch refused, splitting webhook_id=%s status=%ld records=%zu",
+                         req->webhook_id, req->status, n);
+                sl->encoded = 0;
+                start_range(sl);
+                return;
+            }
+            KGW_WARN("batch failed, each record to -on-failure webhook_id=%s status=%ld "
+                     "records=%zu attempts=%d error=\"%s\"",
+                     req->webhook_id, req->status, n, sl->attempts, sl->req.error);
+            batch_fail_each(&sl->batch);
+        }
         final_failure(sl);
         return;
     }
@@ -325,7 +520,7 @@ void deliveries_dlq_done(deliveries_t *ds, void *msg_opaque, int err, const char
     stats_inc(ds->stats, STAT_DEAD_LETTERED);
     KGW_INFO("dead-lettered topic=%s partition=%d offset=%" PRId64 " dlq_topic=%s", rec->topic,
              (int)rec->partition, rec->offset, ds->cfg->dlq_topic);
-    release(sl, 1);
+    settled(sl, 1);
 }
 
 static void final_failure(slot_t *sl)
@@ -348,7 +543,7 @@ static void final_failure(slot_t *sl)
                   " status=%ld attempts=%d error=\"%s\"",
                   rec->topic, (int)rec->partition, rec->offset, sl->req.status, sl->attempts,
                   sl->req.error);
-        release(sl, 1);
+        settled(sl, 1);
         return;
     case ON_FAILURE_STOP:
         KGW_ERROR("delivery failed, stopping topic=%s partition=%d offset=%" PRId64
@@ -392,9 +587,10 @@ void deliveries_destroy(deliveries_t *ds, void (*drop_cb)(rec_t *rec, void *opaq
         return;
     for (size_t i = 0; i < ds->nslots; i++) {
         slot_t *sl = &ds->slots[i];
-        if (sl->rec)
-            drop_cb(sl->rec, opaque);
+        for (size_t j = sl->batch.lo; sl->rec && drop_cb && j < sl->batch.n; j++)
+            drop_cb(sl->batch.items[j], opaque);
         record_buf_term(&sl->body);
+        batch_term(&sl->batch);
     }
     kgw_free(ds->slots);
     kgw_free(ds);

@@ -15,8 +15,9 @@
  * judge() is the one place where an attempt's outcome becomes an action: a
  * circuit breaker (target health before record health) sits there, turning
  * outage-like failures into "hold" instead of counting them against the
- * record. A slot holds one record today; a batch would be a slot holding
- * several (encode builds one body, release runs per record).
+ * record. A slot holds one record, or with -batch-max a batch (batch.h):
+ * several records of one lane, one body, one verdict per attempt; a batch
+ * refused for good is split, and release runs per record.
  *
  * Loop thread only; every callback it registers runs there. Slots and
  * their bodies are allocated once and reused.
@@ -44,6 +45,11 @@ typedef struct delivery_owner {
     int (*stopping_cb)(void *opaque);
     /* -on-failure stop: a record failed for good; begin shutting down with exit status 1. */
     void (*stop_cb)(void *opaque);
+    /* Batches: the record queued right behind rec in its ordering lane (NULL:
+     * none yet), and taking it into the slot (it is then the slot's, given
+     * back through release_cb like the first). */
+    rec_t *(*peek_cb)(const rec_t *rec, void *opaque);
+    void (*take_cb)(rec_t *rec, void *opaque);
 } delivery_owner_t;
 
 /* NULL on allocation failure. Everything borrowed must outlive the object. */
@@ -58,8 +64,14 @@ void deliveries_start(deliveries_t *ds);
 size_t deliveries_active(const deliveries_t *ds);
 int deliveries_has_free(const deliveries_t *ds);
 
-/* Starts rec in a free slot (deliveries_has_free() must be true). */
+/* Starts rec in a free slot (deliveries_has_free() must be true). With
+ * -batch-max the slot takes the records queued behind it (peek_cb/take_cb)
+ * and, with -batch-linger, stays open for more until the linger passes. */
 void deliveries_submit(deliveries_t *ds, rec_t *rec);
+
+/* Batches: open slots take the records queued behind theirs since; a slot
+ * that is full goes. Call before submitting new records. */
+void deliveries_feed(deliveries_t *ds);
 
 /* An attempt's result (the sink's done callback, through dispatch). */
 void deliveries_http_done(deliveries_t *ds, sink_req_t *req);

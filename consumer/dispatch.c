@@ -327,6 +327,18 @@ static void stop_cb(void *opaque)
     begin_shutdown(opaque, 1);
 }
 
+/* Batches take the records queued behind theirs in the same lane. */
+static rec_t *peek_cb(const rec_t *rec, void *opaque)
+{
+    lanes_item_t *next = lanes_peek_next(((dispatch_t *)opaque)->lanes, &rec->item);
+    return next ? container_of(next, rec_t, item) : NULL;
+}
+
+static void take_cb(rec_t *rec, void *opaque)
+{
+    lanes_take_next(((dispatch_t *)opaque)->lanes, &rec->item);
+}
+
 void dispatch_http_done(dispatch_t *d, sink_req_t *req)
 {
     deliveries_http_done(d->ds, req);
@@ -346,6 +358,8 @@ static void rate_cb(uv_timer_t *handle)
 
 static void pump(dispatch_t *d)
 {
+    if (!d->stopping)
+        deliveries_feed(d->ds);
     while (!d->stopping && deliveries_has_free(d->ds) && lanes_ready(d->lanes)) {
         if (d->cfg->max_messages &&
             d->processed + deliveries_active(d->ds) >= (uint64_t)d->cfg->max_messages)
@@ -558,7 +572,7 @@ static void signal_cb(uv_signal_t *handle, int signum)
 dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
                          const dispatch_ops_t *ops, void *ops_ctx, char *errstr, size_t errstr_size)
 {
-    static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb};
+    static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb, peek_cb, take_cb};
     dispatch_t *d = kgw_calloc(1, sizeof(*d));
     if (!d) {
         snprintf(errstr, errstr_size, "out of memory");

@@ -11,9 +11,10 @@
 
 #define SMALL_HEADERS 16
 
-/* Runs shape_encode() (sh set) or record_encode() on rv with hdrs' headers. */
-static int encode_view(const shape_t *sh, const record_view_t *rv, const rd_kafka_headers_t *hdrs,
-                       record_buf_t *out, shape_skips_t *skips)
+/* Runs shape_batch_add() (batch), shape_encode() (sh set) or record_encode()
+ * on rv with hdrs' headers. */
+static int encode_view(const shape_t *sh, int batch, const record_view_t *rv,
+                       const rd_kafka_headers_t *hdrs, record_buf_t *out, shape_skips_t *skips)
 {
     record_header_t small[SMALL_HEADERS];
     record_header_t *h = small;
@@ -31,7 +32,9 @@ static int encode_view(const shape_t *sh, const record_view_t *rv, const rd_kafk
     }
     view.headers = h;
     view.header_count = nh;
-    int rc = sh ? shape_encode(sh, &view, out, skips) : record_encode(&view, out);
+    int rc = batch ? shape_batch_add(sh, &view, out)
+             : sh  ? shape_encode(sh, &view, out, skips)
+                   : record_encode(&view, out);
     if (h != small)
         kgw_free(h);
     return rc;
@@ -39,11 +42,11 @@ static int encode_view(const shape_t *sh, const record_view_t *rv, const rd_kafk
 
 int encode_with_headers(const record_view_t *rv, const rd_kafka_headers_t *hdrs, record_buf_t *out)
 {
-    return encode_view(NULL, rv, hdrs, out, NULL);
+    return encode_view(NULL, 0, rv, hdrs, out, NULL);
 }
 
-int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out,
-                  shape_skips_t *skips)
+static int encode_rkm(const shape_t *sh, int batch, const rd_kafka_message_t *rkm,
+                      record_buf_t *out, shape_skips_t *skips)
 {
     rd_kafka_headers_t *hdrs = NULL;
     if (rd_kafka_message_headers(rkm, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -60,7 +63,18 @@ int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t
         .value_len = rkm->len,
         .timestamp_ms = tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts,
     };
-    return encode_view(sh, &rv, hdrs, out, skips);
+    return encode_view(sh, batch, &rv, hdrs, out, skips);
+}
+
+int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out,
+                  shape_skips_t *skips)
+{
+    return encode_rkm(sh, 0, rkm, out, skips);
+}
+
+int encode_batch_add(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out)
+{
+    return encode_rkm(sh, 1, rkm, out, NULL);
 }
 
 int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out)

@@ -22,6 +22,10 @@ int encode_message(const rd_kafka_message_t *rkm, record_buf_t *out);
 int encode_shaped(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out,
                   shape_skips_t *skips);
 
+/* Appends rkm to a batch body (shape_batch_add(); sh NULL: a JSON array of
+ * envelopes); shape_batch_end() closes it. 0, or -1 on allocation failure. */
+int encode_batch_add(const shape_t *sh, const rd_kafka_message_t *rkm, record_buf_t *out);
+
 /* Appends the body for rv with the headers in hdrs (NULL: none) in place of
  * rv->headers. Returns 0, or -1 on allocation failure: a record is never
  * encoded with fewer headers than it has. */

@@ -211,6 +211,37 @@ lanes_item_t *lanes_pop(lanes_t *l)
     return NULL;
 }
 
+lanes_item_t *lanes_peek_next(const lanes_t *l, const lanes_item_t *item)
+{
+    (void)l;
+    return item->lane ? item->lane->head : NULL;
+}
+
+void lanes_take_next(lanes_t *l, lanes_item_t *item)
+{
+    lane_t *ln = item->lane;
+    /* Only the lane's head: what lanes_peek_next() returned. */
+    ln->head = item->next;
+    if (!ln->head)
+        ln->tail = NULL;
+    item->next = NULL;
+    ln->inflight++;
+    l->queued--;
+    /* A lane this empties leaves the ready queue (only a non-exclusive
+     * lane is there while busy), so lanes_ready() stays true to its word. */
+    if (!ln->head && ln->in_ready) {
+        lane_t **rp = &l->ready_head, *prev = NULL;
+        while (*rp != ln) {
+            prev = *rp;
+            rp = &(*rp)->rnext;
+        }
+        *rp = ln->rnext;
+        if (l->ready_tail == ln)
+            l->ready_tail = prev;
+        ln->in_ready = 0;
+    }
+}
+
 void lanes_finish(lanes_t *l, lanes_item_t *item)
 {
     lane_t *ln = item->lane;

@@ -46,6 +46,15 @@ int lanes_push(lanes_t *l, uintptr_t group, const void *key, size_t key_len, lan
 /* Takes the next record that may start now, or NULL when none may. */
 lanes_item_t *lanes_pop(lanes_t *l);
 
+/*
+ * Batches: the record queued right behind `item` in its lane (item was
+ * popped and not finished yet), or NULL. lanes_take_next() takes it: it
+ * then counts as popped (lanes_finish() it too). An exclusive lane stays
+ * busy until every record taken from it finished.
+ */
+lanes_item_t *lanes_peek_next(const lanes_t *l, const lanes_item_t *item);
+void lanes_take_next(lanes_t *l, lanes_item_t *item);
+
 /* A popped record finished (delivered, failed or abandoned): frees its lane's slot. */
 void lanes_finish(lanes_t *l, lanes_item_t *item);
 

@@ -64,6 +64,11 @@ typedef struct dispatch_ops {
      * nothing may be sent: an empty or partial body would be a silent loss). */
     int (*encode)(void *ctx, const void *msg, record_buf_t *body);
     void (*msg_free)(void *ctx, void *msg);
+    /* Batches (-batch-max; NULL without): appends msg to a batch body (its
+     * opening before the first record), and closes the body. 0, or -1 on
+     * allocation failure (then the body must not be sent). */
+    int (*batch_add)(void *ctx, const void *msg, record_buf_t *body);
+    int (*batch_end)(void *ctx, record_buf_t *body);
 
     /* Sink. */
     /* Starts one HTTP attempt. 0 (a result follows), or -1 (none will). */

@@ -52,6 +52,7 @@ struct shape {
     const consumer_config_t *cfg;
     format_t format;
     int structured;
+    int ndjson; /* -batch-max with -batch-format ndjson */
     int active;
     tpl_t url;   /* nsegs 0: the static -target-url */
     tpl_t *hdrs; /* the -H headers with a placeholder */
@@ -263,6 +264,42 @@ static void skip(shape_skips_t *skips, const char *name)
         skips->first = name;
 }
 
+/* The -H headers with placeholders, expanded for rv. */
+static void template_lines(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
+                           uint32_t *nlines, shape_skips_t *skips)
+{
+    for (size_t i = 0; i < sh->nhdrs; i++) {
+        const tpl_t *t = &sh->hdrs[i];
+        size_t start = out->len;
+        record_buf_append(out, t->name, t->name_len);
+        record_buf_append(out, ": ", 2);
+        size_t vstart = out->len;
+        tpl_expand(t, rv, 0, out);
+        if (out->oom)
+            break;
+        if (!shape_field_safe(out->data + vstart, out->len - vstart)) {
+            out->len = start; /* never CR, LF or NUL on the wire */
+            skip(skips, t->name);
+            continue;
+        }
+        record_buf_append(out, "", 1);
+        (*nlines)++;
+    }
+}
+
+/* Room for the sink's curl_slist nodes, pointer-aligned; then the body starts. */
+static void frame_nodes(record_buf_t *out, shape_frame_t *f)
+{
+    while (out->len % (sizeof(node_room_t)))
+        record_buf_append(out, "", 1);
+    f->nodes_off = (uint32_t)out->len;
+    if (!out->oom && !kgw_buf_grow(out, f->nlines * sizeof(node_room_t))) {
+        memset(out->data + out->len, 0, f->nlines * sizeof(node_room_t));
+        out->len += f->nlines * sizeof(node_room_t);
+    }
+    f->body_off = (uint32_t)out->len;
+}
+
 /* --- the shapes ---------------------------------------------------------------------- */
 
 static const char *value_type(const record_view_t *rv)
@@ -427,23 +464,7 @@ int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
         value_lines(rv, out, &f.nlines);
     else if (sh->format == FMT_CLOUDEVENTS && !sh->structured)
         ce_binary_lines(sh, rv, id, source, out, &f.nlines);
-    for (size_t i = 0; i < sh->nhdrs; i++) {
-        const tpl_t *t = &sh->hdrs[i];
-        size_t start = out->len;
-        record_buf_append(out, t->name, t->name_len);
-        record_buf_append(out, ": ", 2);
-        size_t vstart = out->len;
-        tpl_expand(t, rv, 0, out);
-        if (out->oom)
-            break;
-        if (!shape_field_safe(out->data + vstart, out->len - vstart)) {
-            out->len = start; /* never CR, LF or NUL on the wire */
-            skip(skips, t->name);
-            continue;
-        }
-        record_buf_append(out, "", 1);
-        f.nlines++;
-    }
+    template_lines(sh, rv, out, &f.nlines, skips);
     for (size_t i = 0; i < rv->header_count && sh->cfg->forward_headers.count; i++) {
         const record_header_t *h = &rv->headers[i];
         if (!forwarded(sh->cfg, h))
@@ -471,15 +492,7 @@ int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
         memcpy(name, out->data + start, name_len);
         add_line(out, &f.nlines, name, name_len, h->value, h->value_len);
     }
-    /* Room for the sink's curl_slist nodes, pointer-aligned. */
-    while (out->len % (sizeof(node_room_t)))
-        record_buf_append(out, "", 1);
-    f.nodes_off = (uint32_t)out->len;
-    if (!out->oom && !kgw_buf_grow(out, f.nlines * sizeof(node_room_t))) {
-        memset(out->data + out->len, 0, f.nlines * sizeof(node_room_t));
-        out->len += f.nlines * sizeof(node_room_t);
-    }
-    f.body_off = (uint32_t)out->len;
+    frame_nodes(out, &f);
     if (sh->format == FMT_ENVELOPE)
         record_encode(rv, out);
     else if (sh->format == FMT_CLOUDEVENTS && sh->structured)
@@ -490,6 +503,63 @@ int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
         return -1;
     memcpy(out->data, &f, sizeof(f));
     return 0;
+}
+
+/* --- batches ----------------------------------------------------------------------------- */
+
+/* A batch's frame: its URL and -H lines come from its first record (only
+ * {topic} and {partition} are allowed, which every record of a batch shares). */
+static void batch_frame(const shape_t *sh, const record_view_t *rv, record_buf_t *out)
+{
+    shape_frame_t f = {FRAME_MAGIC, 0, 0, 0, 0, 0};
+    shape_skips_t skips = {0, NULL};
+    const char *ct = sh->format == FMT_CLOUDEVENTS ? "application/cloudevents-batch+json"
+                     : sh->ndjson                  ? "application/x-ndjson"
+                                                   : "application/json";
+    kgw_buf_grow(out, sizeof(f) + 512);
+    record_buf_append(out, &f, sizeof(f));
+    if (sh->url.nsegs) {
+        f.url_off = (uint32_t)out->len;
+        tpl_expand(&sh->url, rv, 1, out);
+        record_buf_append(out, "", 1);
+    }
+    f.lines_off = (uint32_t)out->len;
+    add_line_str(out, &f.nlines, "Content-Type", ct);
+    template_lines(sh, rv, out, &f.nlines, &skips);
+    frame_nodes(out, &f);
+    if (!out->oom)
+        memcpy(out->data, &f, sizeof(f));
+}
+
+int shape_batch_add(const shape_t *sh, const record_view_t *rv, record_buf_t *out)
+{
+    int ndjson = sh && sh->ndjson;
+    if (out->len == 0) {
+        if (sh && sh->active)
+            batch_frame(sh, rv, out);
+        if (!ndjson)
+            record_buf_append(out, "[", 1);
+    } else if (!ndjson) {
+        record_buf_append(out, ",", 1);
+    }
+    if (sh && sh->format == FMT_CLOUDEVENTS) {
+        char id[320], source[300];
+        record_webhook_id(id, sizeof(id), rv->topic, rv->partition, rv->offset);
+        snprintf(source, sizeof(source), "kafka://%s/%d", rv->topic, (int)rv->partition);
+        ce_structured_body(sh, rv, id, source, out);
+    } else {
+        record_encode(rv, out);
+    }
+    if (ndjson)
+        record_buf_append(out, "\n", 1);
+    return out->oom || out->len > UINT32_MAX ? -1 : 0;
+}
+
+int shape_batch_end(const shape_t *sh, record_buf_t *out)
+{
+    if (!(sh && sh->ndjson))
+        record_buf_append(out, "]", 1);
+    return out->oom ? -1 : 0;
 }
 
 int shape_frame_get(record_buf_t *buf, shape_frame_view_t *fv)
@@ -516,6 +586,62 @@ int shape_validate(const consumer_config_t *cfg, char *errstr, size_t errstr_siz
     shape_t *sh = shape_new(cfg, errstr, errstr_size);
     shape_destroy(sh);
     return sh ? 0 : -1;
+}
+
+/* A placeholder every record of a batch shares: {topic}, {partition}. */
+static int tpl_batchable(const tpl_t *t)
+{
+    for (size_t i = 0; i < t->nsegs; i++)
+        if (t->segs[i].kind != SEG_LIT && t->segs[i].kind != SEG_TOPIC &&
+            t->segs[i].kind != SEG_PARTITION)
+            return 0;
+    return 1;
+}
+
+/* What -batch-max combines with (see shape.h). */
+static int batch_validate(shape_t *sh, const consumer_config_t *cfg, char *errstr,
+                          size_t errstr_size)
+{
+    const char *bf = cfg->batch_format_name ? cfg->batch_format_name : "json";
+    if (!strcmp(bf, "ndjson")) {
+        sh->ndjson = cfg->batch_max > 0;
+    } else if (strcmp(bf, "json")) {
+        snprintf(errstr, errstr_size, "--batch-format: '%s' is not json or ndjson", bf);
+        return -1;
+    }
+    if (cfg->batch_max <= 0)
+        return 0;
+    if (sh->format == FMT_VALUE) {
+        snprintf(errstr, errstr_size,
+                 "--format: value cannot be batched (-batch-max): a batch holds envelopes or "
+                 "CloudEvents");
+        return -1;
+    }
+    if (sh->format == FMT_CLOUDEVENTS && sh->ndjson) {
+        snprintf(errstr, errstr_size,
+                 "--batch-format: ndjson cannot carry CloudEvents (their batch is a JSON array)");
+        return -1;
+    }
+    if (cfg->forward_headers.count) {
+        snprintf(errstr, errstr_size,
+                 "--forward-headers: a batch (-batch-max) has no per-record HTTP headers");
+        return -1;
+    }
+    if (!tpl_batchable(&sh->url)) {
+        snprintf(errstr, errstr_size,
+                 "--target-url: with -batch-max only {topic} and {partition} (every record of a "
+                 "batch shares them)");
+        return -1;
+    }
+    for (size_t i = 0; i < sh->nhdrs; i++) {
+        if (!tpl_batchable(&sh->hdrs[i])) {
+            snprintf(errstr, errstr_size,
+                     "-H: with -batch-max only {topic} and {partition} (every record of a batch "
+                     "shares them)");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 shape_t *shape_new(const consumer_config_t *cfg, char *errstr, size_t errstr_size)
@@ -573,8 +699,10 @@ shape_t *shape_new(const consumer_config_t *cfg, char *errstr, size_t errstr_siz
         if (tpl_parse(t, v, strlen(v), "-H", errstr, errstr_size))
             goto fail;
     }
-    sh->active =
-        sh->format != FMT_ENVELOPE || sh->url.nsegs || sh->nhdrs || cfg->forward_headers.count;
+    if (batch_validate(sh, cfg, errstr, errstr_size))
+        goto fail;
+    sh->active = sh->format != FMT_ENVELOPE || sh->url.nsegs || sh->nhdrs ||
+                 cfg->forward_headers.count || sh->ndjson;
     return sh;
 fail:
     shape_destroy(sh);

@@ -48,6 +48,22 @@ typedef struct shape_skips {
 int shape_encode(const shape_t *sh, const record_view_t *rv, record_buf_t *out,
                  shape_skips_t *skips);
 
+/*
+ * Batches (-batch-max): shape_batch_add() appends rv to the batch body in
+ * out: before the first record the opening (the frame, when the shape is
+ * active; '[' for a JSON array), before the others a separator.
+ * shape_batch_end() closes it (']'). sh NULL: a JSON array of envelopes,
+ * unframed. Bodies: -batch-format json, an array of envelopes
+ * (application/json); ndjson, one envelope per line (application/x-ndjson);
+ * -format cloudevents, an array of structured events
+ * (application/cloudevents-batch+json, the batched content mode; -ce-mode
+ * does not apply). -format value, -forward-headers and placeholders other
+ * than {topic} and {partition} are refused with -batch-max by shape_new().
+ * 0, or -1 on allocation failure (then nothing may be sent).
+ */
+int shape_batch_add(const shape_t *sh, const record_view_t *rv, record_buf_t *out);
+int shape_batch_end(const shape_t *sh, record_buf_t *out);
+
 /* A frame read back: pointers into the buffer, valid while it lives. */
 typedef struct shape_frame_view {
     const char *url;   /* NUL-terminated; NULL: the static -target-url */

@@ -1,7 +1,8 @@
 // ce_receiver.js: a webhook receiver that parses every request with the
 // CloudEvents SDK's HTTP binding (npm "cloudevents") and appends one JSON
 // line per request to LOG: {"headers": {...}, "body": "...", "event": {...}}
-// or {"headers": ..., "body": ..., "error": "<why the SDK refused it>"}.
+// ("events": [...] for a batch) or {"headers": ..., "body": ..., "error": "<why the SDK
+// refused it>"}.
 // Usage: NODE_PATH=<node_modules> node ce_receiver.js PORT_FILE LOG
 'use strict';
 const http = require('http');
@@ -17,8 +18,9 @@ const server = http.createServer((req, res) => {
         const rec = { headers: req.headers, body };
         try {
             const ev = HTTP.toEvent({ headers: req.headers, body });
-            ev.validate();
-            rec.event = JSON.parse(JSON.stringify(ev));
+            // The batched content mode (application/cloudevents-batch+json) gives an array.
+            (Array.isArray(ev) ? ev : [ev]).forEach((e) => e.validate());
+            rec[Array.isArray(ev) ? 'events' : 'event'] = JSON.parse(JSON.stringify(ev));
         } catch (e) {
             rec.error = String(e && e.message ? e.message : e);
         }

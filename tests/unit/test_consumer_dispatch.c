@@ -62,6 +62,8 @@ typedef struct fake {
 } fake_t;
 
 static fake_t F;
+/* Each request's body and webhook-id, in send order (batch tests). */
+static char sent_bodies[64][256], sent_ids[64][sizeof(((sink_req_t *)0)->webhook_id)];
 
 /* A run that never ends is a failure, not a hang. */
 TestSuite(dispatch, .timeout = 20);
@@ -201,7 +203,7 @@ static void sink_timer_cb(uv_timer_t *handle)
         sink_req_t *req = F.reqs[0];
         memmove(F.reqs, F.reqs + 1, (size_t)--F.nreqs * sizeof(F.reqs[0]));
         int poison = strstr(req->body->data, "poison") != NULL;
-        req->status = poison ? 400 : 200;
+        req->status = poison ? 400 : strstr(req->body->data, "down") ? 503 : 200;
         req->curl_code = CURLE_OK;
         req->error[0] = '\0';
         req->retry_after_s = -1;
@@ -214,6 +216,11 @@ static void sink_timer_cb(uv_timer_t *handle)
 static int f_send(void *ctx, sink_req_t *req)
 {
     (void)ctx;
+    if (F.sends < 64 && req->body) {
+        snprintf(sent_bodies[F.sends], sizeof(sent_bodies[0]), "%.*s", (int)req->body->len,
+                 req->body->data);
+        snprintf(sent_ids[F.sends], sizeof(sent_ids[0]), "%s", req->webhook_id);
+    }
     F.sends++;
     if (!req->body || req->body->len == 0)
         F.empty_sends++;
@@ -289,8 +296,28 @@ static const dispatch_ops_t fake_ops = {
     .dlq_stop = f_dlq_stop,
 };
 
+/* Batches (-batch-max): a body is "[v1,v2,...]" of the records' values. */
+static int f_batch_add(void *ctx, const void *msg, record_buf_t *body)
+{
+    (void)ctx;
+    F.encodes++;
+    record_buf_append(body, body->len ? "," : "[", 1);
+    return record_buf_append(body, ((const fmsg_t *)msg)->value,
+                             strlen(((const fmsg_t *)msg)->value));
+}
+
+static int f_batch_end(void *ctx, record_buf_t *body)
+{
+    (void)ctx;
+    return record_buf_append(body, "]", 1);
+}
+
+static dispatch_ops_t fake_batch_ops;
+static int use_batch_ops; /* create() with fake_batch_ops */
+
 static void fake_init(long workers, on_failure_t on_failure, long max_messages)
 {
+    use_batch_ops = 0;
     memset(&F, 0, sizeof(F));
     kgw_log_set_level(KGW_LOG_OFF);
     cr_assert_eq(uv_loop_init(&F.loop), 0);
@@ -320,7 +347,11 @@ static void create(void)
     char errstr[256];
     F.stats = stats_new(0, errstr, sizeof(errstr));
     cr_assert_not_null(F.stats);
-    F.d = dispatch_new(&F.loop, &F.cfg, F.stats, &fake_ops, &F, errstr, sizeof(errstr));
+    fake_batch_ops = fake_ops;
+    fake_batch_ops.batch_add = f_batch_add;
+    fake_batch_ops.batch_end = f_batch_end;
+    F.d = dispatch_new(&F.loop, &F.cfg, F.stats, use_batch_ops ? &fake_batch_ops : &fake_ops, &F,
+                       errstr, sizeof(errstr));
     cr_assert_not_null(F.d, "%s", errstr);
 }
 
@@ -737,4 +768,131 @@ Test(dispatch, full_partition_pauses_and_resumes_at_half)
         uv_run(&F.loop, UV_RUN_ONCE);
     shutdown_after(20);
     fake_finish();
+}
+
+/* --- batches (-batch-max) ------------------------------------------------------ */
+
+static void batch_init_cfg(long workers, on_failure_t on_failure, long max, long linger_ms)
+{
+    fake_init(workers, on_failure, 0);
+    use_batch_ops = 1;
+    F.cfg.batch_max = max;
+    F.cfg.batch_bytes = 1 << 20;
+    F.cfg.batch_linger_ms = linger_ms;
+}
+
+Test(dispatch, batch_refused_is_split_until_only_the_record_is_dead_lettered)
+{
+    batch_init_cfg(1, ON_FAILURE_DLQ, 8, 1000);
+    start();
+    take("t", 0, NULL);
+    for (int64_t i = 0; i < 8; i++)
+        record("t", 0, i, i == 5 ? "poison" : "1");
+    cr_assert_eq(F.sends, 1, "a full batch goes at once, linger or not");
+    while (max_commit("t", 0) < 8)
+        uv_run(&F.loop, UV_RUN_ONCE);
+    static const char *const want[][2] = {{"[1,1,1,1,1,poison,1,1]", "t-0-0-7"},
+                                          {"[1,1,1,1]", "t-0-0-3"},
+                                          {"[1,poison,1,1]", "t-0-4-7"},
+                                          {"[1,poison]", "t-0-4-5"},
+                                          {"[1]", "t-0-4-4"},
+                                          {"[poison]", "t-0-5-5"},
+                                          {"[1,1]", "t-0-6-7"}};
+    cr_assert_eq(F.sends, 7);
+    for (int i = 0; i < 7; i++) {
+        cr_assert_str_eq(sent_bodies[i], want[i][0], "request %d", i);
+        cr_assert_str_eq(sent_ids[i], want[i][1], "request %d", i);
+    }
+    cr_assert_eq(F.dlq_sends, 1, "only the refused record is dead-lettered");
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    cr_assert_eq(F.delivered, 7);
+}
+
+Test(dispatch, batch_out_of_retries_fails_each_record_unsent)
+{
+    batch_init_cfg(1, ON_FAILURE_SKIP, 4, 0);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "1"); /* goes alone: nothing queued behind it yet */
+    record("t", 0, 1, "down");
+    record("t", 0, 2, "1");
+    while (max_commit("t", 0) < 3)
+        uv_run(&F.loop, UV_RUN_ONCE);
+    cr_assert_eq(F.sends, 2, "a 503 batch out of retries is not split: %d sends", F.sends);
+    cr_assert_str_eq(sent_bodies[0], "[1]", "a batch of one is still an array");
+    cr_assert_str_eq(sent_bodies[1], "[down,1]");
+    cr_assert_eq(stats_get(F.stats, STAT_SKIPPED), 2, "each of its records skipped");
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    cr_assert_eq(F.delivered, 1);
+}
+
+Test(dispatch, batch_linger_sends_a_partial_batch)
+{
+    batch_init_cfg(2, ON_FAILURE_SKIP, 10, 50);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "1");
+    record("t", 0, 1, "2");
+    cr_assert_eq(F.sends, 0, "a partial batch waits for its linger");
+    record("t", 0, 2, "3");
+    run_for(120);
+    cr_assert_eq(F.sends, 1);
+    cr_assert_str_eq(sent_bodies[0], "[1,2,3]");
+    cr_assert_str_eq(sent_ids[0], "t-0-0-2");
+    cr_assert_eq(max_commit("t", 0), 3, "committed per record");
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    cr_assert_eq(F.delivered, 3);
+}
+
+Test(dispatch, batch_open_at_shutdown_is_given_up_not_committed)
+{
+    batch_init_cfg(1, ON_FAILURE_SKIP, 10, 10000);
+    start();
+    take("t", 0, NULL);
+    for (int64_t i = 0; i < 3; i++)
+        record("t", 0, i, "1");
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    cr_assert_eq(F.sends, 0);
+    cr_assert_eq(F.dropped, 3, "the open batch's records are redelivered later");
+    cr_assert_lt(max_commit("t", 0), 1);
+}
+
+Test(dispatch, batch_ordering_none_takes_a_partitions_records_behind)
+{
+    batch_init_cfg(2, ON_FAILURE_SKIP, 10, 50);
+    F.cfg.ordering = ORDERING_NONE;
+    start();
+    take("t", 0, NULL);
+    take("t", 1, NULL);
+    record("t", 0, 0, "a");
+    record("t", 1, 0, "b");
+    record("t", 0, 1, "c"); /* joins the open batch of partition 0, not a new slot */
+    run_for(120);
+    cr_assert_eq(F.sends, 2);
+    cr_assert_str_eq(sent_bodies[0], "[a,c]");
+    cr_assert_str_eq(sent_bodies[1], "[b]");
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    cr_assert_eq(F.delivered, 3);
+}
+
+Test(dispatch, batch_stop_gives_up_the_refused_record_and_those_behind_it)
+{
+    batch_init_cfg(1, ON_FAILURE_STOP, 3, 1000);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "1");
+    record("t", 0, 1, "poison");
+    record("t", 0, 2, "1");
+    fake_finish();
+    cr_assert_eq(F.sends, 4, "[1,poison,1] [1] [poison,1] [poison]: %d sends", F.sends);
+    cr_assert_str_eq(sent_bodies[3], "[poison]");
+    cr_assert_eq(F.exit_code, 1);
+    cr_assert_eq(F.delivered, 1);
+    cr_assert_eq(F.dropped, 2, "the refused record and the one behind it are not processed");
+    cr_assert_eq(max_commit("t", 0), 1, "committed up to the refused record, not past it");
 }
