@@ -30,6 +30,7 @@ struct producer {
     pthread_t poller, checker;
     int poller_started, checker_started;
     atomic_int stop;
+    atomic_int closed; /* past the drain deadline: producer_submit() refuses */
     atomic_int ready;
     atomic_size_t inflight;
     atomic_llong last_warn_s;
@@ -81,11 +82,14 @@ static void count_error(producer_t *p, rd_kafka_resp_err_t err)
     }
 }
 
+/* The count drops after the callback returned, so producer_drain() seeing 0
+ * means every callback has asked for its connection's resumption (b may be
+ * freed once it did: it is not touched after the call). */
 static void finish(producer_t *p, batch_t *b)
 {
+    b->done_cb(b, b->done_opaque);
     atomic_fetch_sub(&p->inflight, 1);
     kgw_series_add(p->s_inflight, -1);
-    b->done_cb(b, b->done_opaque);
 }
 
 /* Runs on the poller thread. The message is librdkafka's (borrowed). */
@@ -312,6 +316,19 @@ int producer_submit(producer_t *p, batch_t *b, batch_done_cb *cb, void *opaque)
     atomic_store(&b->pending, b->count + 1);
     atomic_fetch_add(&p->inflight, 1);
     kgw_series_add(p->s_inflight, 1);
+    /* After the count went up, so producer_drain() either sees this batch in
+     * flight (and purges again after its records are queued) or this sees
+     * `closed`: a batch enqueued after the last purge would wait for a stalled
+     * broker past the exit with its connection suspended. */
+    if (atomic_load(&p->closed)) {
+        for (size_t i = 0; i < b->count; i++) {
+            b->records[i].err = RD_KAFKA_RESP_ERR__PURGE_QUEUE;
+            count_error(p, RD_KAFKA_RESP_ERR__PURGE_QUEUE);
+        }
+        atomic_fetch_sub(&p->inflight, 1);
+        kgw_series_add(p->s_inflight, -1);
+        return -1;
+    }
 
     for (size_t i = 0; i < b->count; i++) {
         batch_record_t *rec = &b->records[i];
@@ -398,13 +415,19 @@ size_t producer_drain(producer_t *p, int timeout_ms)
     int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
     while (atomic_load(&p->inflight) && now_us() < deadline)
         sleep_ms(10);
+    atomic_store(&p->closed, 1);
     if (atomic_load(&p->inflight) == 0)
         return 0;
     KGW_WARN("drain timed out, purging inflight=%zu", atomic_load(&p->inflight));
-    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    /* Purged records are reported at once (__PURGE_QUEUE/_INFLIGHT, 503), even
+     * with a broker that never answers. Again while batches remain: one that
+     * was being enqueued as `closed` was set lands after the first purge. */
     deadline = now_us() + 5000000;
-    while (atomic_load(&p->inflight) && now_us() < deadline)
-        sleep_ms(10);
+    while (atomic_load(&p->inflight) && now_us() < deadline) {
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        for (int i = 0; i < 10 && atomic_load(&p->inflight); i++)
+            sleep_ms(10);
+    }
     return atomic_load(&p->inflight);
 }
 
