@@ -4,8 +4,11 @@
  * Threads: HTTP threads call producer_submit() (rd_kafka_produceva is
  * thread-safe); the poller thread runs rd_kafka_poll(), hence dr_msg_cb() and
  * the batches' done callbacks; the readiness thread calls rd_kafka_metadata()
- * so a slow or absent cluster never blocks delivery reports. Shared state is
- * atomic except `reason`, which `lock` guards.
+ * so a slow or absent cluster never blocks delivery reports. Work reaches the
+ * poller through librdkafka's own queue; the readiness thread takes no work,
+ * it publishes a state (`ready`, `reason`) and sleeps between checks in a
+ * kgw_handoff with no nodes, which producer_destroy() shuts to stop it at
+ * once. Shared state is atomic except `reason`, which `lock` guards.
  */
 #include "producer/produce.h"
 
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/kgw_handoff.h"
 #include "common/kgw_kafka.h"
 #include "common/kgw_log.h"
 #include "producer/errmap.h"
@@ -35,9 +39,10 @@ struct producer {
     atomic_size_t inflight;
     atomic_llong last_warn_s;
     atomic_llong warn_suppressed;
-    pthread_mutex_t lock; /* guards reason, and the stop_cond wait */
-    pthread_cond_t stop_cond;
+    pthread_mutex_t lock; /* guards reason */
     char reason[256];
+    kgw_handoff_t checker_wake; /* main -> readiness thread: stop */
+    int checker_wake_ready;
     kgw_metric_t *m_errors;
     kgw_series_t *s_records;
     kgw_series_t *s_latency;
@@ -161,7 +166,11 @@ producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->stop_cond, NULL);
+    if (kgw_handoff_init(&p->checker_wake, NULL, NULL, NULL) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    p->checker_wake_ready = 1;
     snprintf(p->reason, sizeof(p->reason), "no broker metadata yet");
     p->metrics = metrics;
 
@@ -241,7 +250,7 @@ static void set_ready(producer_t *p, int ready, const char *reason)
 static void *checker_main(void *arg)
 {
     producer_t *p = arg;
-    while (!atomic_load(&p->stop)) {
+    while (!kgw_handoff_is_shut(&p->checker_wake)) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, 2000);
         if (err) {
@@ -257,19 +266,7 @@ static void *checker_main(void *arg)
         if (md)
             rd_kafka_metadata_destroy(md);
         /* Check often while not ready, so /ready turns green quickly. */
-        int wait_ms = atomic_load(&p->ready) ? 1000 : 250;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait_ms / 1000;
-        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&p->lock);
-        if (!atomic_load(&p->stop))
-            pthread_cond_timedwait(&p->stop_cond, &p->lock, &ts);
-        pthread_mutex_unlock(&p->lock);
+        kgw_handoff_wait_ms(&p->checker_wake, atomic_load(&p->ready) ? 1000 : 250);
     }
     return NULL;
 }
@@ -435,10 +432,9 @@ void producer_destroy(producer_t *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
     atomic_store(&p->stop, 1);
-    pthread_cond_broadcast(&p->stop_cond);
-    pthread_mutex_unlock(&p->lock);
+    if (p->checker_wake_ready)
+        kgw_handoff_shut(&p->checker_wake);
     if (p->checker_started)
         pthread_join(p->checker, NULL);
     if (p->poller_started)
@@ -449,7 +445,8 @@ void producer_destroy(producer_t *p)
         rd_kafka_flush(p->rk, 5000);
         rd_kafka_destroy(p->rk);
     }
-    pthread_cond_destroy(&p->stop_cond);
+    if (p->checker_wake_ready)
+        kgw_handoff_term(&p->checker_wake);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
