@@ -22,7 +22,6 @@ struct meta {
     pthread_t thread;
     atomic_int started;
     kgw_handoff_t waiters; /* HTTP threads -> fetch thread */
-    int waiters_ready;
     pthread_mutex_t lock; /* guards the snapshot below */
     const struct rd_kafka_metadata *md;
     char cluster_id[128];
@@ -46,7 +45,6 @@ meta_t *meta_new(rd_kafka_t *rk, int ttl_ms)
         free(m);
         return NULL;
     }
-    m->waiters_ready = 1;
     m->rk = rk;
     m->ttl_ms = ttl_ms;
     pthread_mutex_init(&m->lock, NULL);
@@ -146,8 +144,7 @@ void meta_stop(meta_t *m)
 {
     if (!m)
         return;
-    if (m->waiters_ready)
-        kgw_handoff_shut(&m->waiters);
+    kgw_handoff_shut(&m->waiters);
     if (atomic_exchange(&m->started, 0))
         pthread_join(m->thread, NULL);
 }

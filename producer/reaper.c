@@ -34,7 +34,6 @@ struct reaper {
     pthread_mutex_t lock; /* guards conns and cut */
     reaper_conn_t *conns;
     kgw_handoff_t wake; /* main -> sweeping thread: stop */
-    int wake_ready;
     uv_thread_t thread;
     int started;
 };
@@ -58,7 +57,6 @@ reaper_t *reaper_new(unsigned timeout_s, kgw_series_t *closed, kgw_series_t *ope
         free(r);
         return NULL;
     }
-    r->wake_ready = 1;
     pthread_mutex_init(&r->lock, NULL);
     return r;
 }
@@ -119,8 +117,7 @@ void reaper_destroy(reaper_t *r)
     reaper_stop(r);
     while (r->conns)
         reaper_remove(r, r->conns);
-    if (r->wake_ready)
-        kgw_handoff_term(&r->wake);
+    kgw_handoff_term(&r->wake);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }

@@ -141,7 +141,6 @@ typedef struct timer_entry {
 
 struct simulator {
     kgw_handoff_t inbox; /* HTTP threads -> timer thread */
-    int inbox_ready;
     uv_thread_t thread;
     int started;
     atomic_size_t pending;
@@ -262,7 +261,6 @@ simulator_t *simulator_new(void)
         free(s);
         return NULL;
     }
-    s->inbox_ready = 1;
     return s;
 }
 
@@ -313,7 +311,6 @@ void simulator_destroy(simulator_t *s)
         uv_thread_join(&s->thread);
     /* Never started: entries cannot have been pushed (schedule refuses). */
     free(s->heap);
-    if (s->inbox_ready)
-        kgw_handoff_term(&s->inbox);
+    kgw_handoff_term(&s->inbox);
     free(s);
 }
