@@ -22,7 +22,7 @@ struct meta {
     pthread_t thread;
     atomic_int started;
     kgw_handoff_t waiters; /* HTTP threads -> fetch thread */
-    pthread_mutex_t lock; /* guards the snapshot below */
+    pthread_mutex_t lock;  /* guards the snapshot below */
     const struct rd_kafka_metadata *md;
     char cluster_id[128];
     char err[160];
