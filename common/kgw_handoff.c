@@ -6,6 +6,7 @@
  */
 #include "common/kgw_handoff.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 static void async_cb(uv_async_t *handle)
@@ -121,6 +122,22 @@ kgw_handoff_node_t *kgw_handoff_wait(kgw_handoff_t *h)
     uv_mutex_lock(&h->lock);
     while (!h->head && !h->shut)
         uv_cond_wait(&h->cond, &h->lock);
+    kgw_handoff_node_t *n = h->head;
+    h->head = h->tail = NULL;
+    uv_mutex_unlock(&h->lock);
+    return n;
+}
+
+kgw_handoff_node_t *kgw_handoff_wait_ms(kgw_handoff_t *h, long timeout_ms)
+{
+    uint64_t deadline = uv_hrtime() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000;
+    uv_mutex_lock(&h->lock);
+    while (!h->head && !h->shut) {
+        uint64_t now = uv_hrtime();
+        /* Spurious wake-ups wait again for what is left, not the whole span. */
+        if (now >= deadline || uv_cond_timedwait(&h->cond, &h->lock, deadline - now) != 0)
+            break;
+    }
     kgw_handoff_node_t *n = h->head;
     h->head = h->tail = NULL;
     uv_mutex_unlock(&h->lock);

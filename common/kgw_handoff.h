@@ -10,7 +10,7 @@
  *   kgw_handoff_push*(), _wake(),
  *   _shut()                          any thread
  *   kgw_handoff_take(), _wait(),
- *   _is_shut(), _close()             the taker's thread
+ *   _wait_ms(), _is_shut(), _close() the taker's thread
  *   kgw_handoff_term()               any thread, once the taker closed and
  *                                    no thread pushes any more
  *
@@ -68,6 +68,11 @@ kgw_handoff_node_t *kgw_handoff_take(kgw_handoff_t *h);
 /* Plain-thread taker: blocks until a node is queued or the handoff is shut;
  * returns the nodes, or NULL once shut and empty. */
 kgw_handoff_node_t *kgw_handoff_wait(kgw_handoff_t *h);
+
+/* The same, for at most timeout_ms (monotonic clock): NULL also when the
+ * time ran out. A thread that works on a timer sleeps here, and
+ * kgw_handoff_shut() ends the sleep at once. */
+kgw_handoff_node_t *kgw_handoff_wait_ms(kgw_handoff_t *h, long timeout_ms);
 
 /* Loop taker: closes the async handle (the loop frees it in its close
  * callback; run the loop once more). The callback never runs again. */

@@ -2,20 +2,47 @@
  * kgw-producer: HTTP -> Kafka gateway. Wiring only: config, create, run,
  * shut down.
  *
- * Thread model:
+ * Thread model. Work handed from one thread to another goes through a
+ * common/kgw_handoff (a locked queue with a wake-up) unless said here:
  * - main thread: parses the config, creates everything, then waits in
- *   sigwait() for SIGINT/SIGTERM/SIGHUP (blocked in every thread); SIGHUP
- *   reloads --auth-token-file and waits again, the others run the shutdown: stop accepting, answer
- * what is in flight, destroy.
- * - libmicrohttpd event-loop threads (--threads, epoll): read requests,
- *   parse, validate, enqueue into librdkafka, suspend the connection; later
- *   queue the answer. They never block on Kafka.
- * - produce's poller thread: serves delivery reports, writes results into the
- *   request's batch and resumes its connection; produce's readiness thread:
- *   checks broker metadata for /ready.
- * - simulator's timer thread: resumes delayed /webhook-simulator connections.
+ *   sigwait() for SIGINT/SIGTERM/SIGHUP (blocked in every thread). SIGHUP
+ *   reloads --auth-token-file (access_swap: requests keep the token set they
+ *   started with) and waits again; SIGINT/SIGTERM run the shutdown below.
+ * - libmicrohttpd's event-loop threads (--threads, epoll): read requests,
+ *   parse, validate, enqueue into librdkafka and suspend the connection;
+ *   once it is resumed, queue the answer. They never block on Kafka. They
+ *   hand delays to the simulator's thread and metadata waiters to meta's
+ *   fetch thread (handoffs), and register connections with the reaper (a
+ *   list under the reaper's mutex, not a queue: a removal must be over
+ *   before the descriptor closes).
+ * - produce's poller thread: rd_kafka_poll(); delivery reports write into
+ *   the request's batch and resume its connection. Work reaches it through
+ *   librdkafka's own queue.
+ * - produce's readiness thread: rd_kafka_metadata() every second (250 ms
+ *   while not ready) for /ready; it takes no work and publishes a state (an
+ *   atomic flag, the reason under a mutex).
+ * - meta's fetch thread: takes metadata waiters from its handoff, fetches,
+ *   resumes their connections.
+ * - simulator's timer thread: takes delays from its handoff into a heap of
+ *   its own and resumes /webhook-simulator connections when due.
+ * - reaper's thread: every 250 ms shuts down connections too slow to send a
+ *   request.
  * - librdkafka's own threads.
- * Shared state (metrics, counters, limits) is atomic; see each header.
+ * The readiness and reaper threads sleep in a handoff that carries no nodes,
+ * so that shutting it stops them at once. Only event-loop threads suspend a
+ * connection; the poller, timer and fetch threads, and an event-loop thread
+ * answering the first request with an Idempotency-Key, resume one. Other
+ * shared state (metrics, counters, limits) is atomic; see each header.
+ *
+ * Shutdown (SIGINT/SIGTERM): stop accepting (keep-alive requests get 503);
+ * stop the simulator and metadata threads, which resume what waits on them;
+ * wait for the deliveries in flight up to --shutdown-timeout, then refuse
+ * new submits and purge librdkafka's queues, so every report arrives (503)
+ * within about 5 s more even when no broker answers; give the answers up to
+ * 5 s to be written; then MHD_stop_daemon() (libmicrohttpd aborts on a
+ * suspended connection, and none is left) and destroy. Exit status: 0 after
+ * a signal; 2 for a usage error; 1 when startup fails, or without teardown
+ * when librdkafka withheld a purged record's report.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +51,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <microhttpd.h>
@@ -213,6 +241,13 @@ int main(int argc, char **argv)
     /* Give resumed connections a moment to write their answers. */
     wait_active(srv, 5000);
     KGW_INFO("stopped unanswered=%zu active=%zu", left, server_active(srv));
+    if (left) {
+        /* librdkafka withheld reports even after the purge: it still points into these
+         * batches and their connections are suspended, so MHD_stop_daemon() would abort
+         * and freeing them would let a late report write into freed memory. */
+        KGW_ERROR("exiting without teardown unanswered=%zu", left);
+        _exit(1);
+    }
     exit_code = 0;
 out:
     server_destroy(srv);

@@ -3,13 +3,15 @@
  * brokers, the cluster id) for the metadata routes, fetched by its own
  * thread so an HTTP thread never waits for a broker.
  *
- * A request that finds the cache stale registers a waiter and suspends its
- * connection; the fetch thread refreshes the snapshot and runs every
- * waiter's callback. Readers render from the snapshot with meta_with(),
+ * A request that finds the cache stale suspends its connection and hands a
+ * waiter to the fetch thread (a kgw_handoff); the thread refreshes the
+ * snapshot and runs every waiter's callback. Readers render from the snapshot with meta_with(),
  * which holds the cache's mutex during the call.
  *
- * Threads: meta_want() and meta_with() from any thread (one mutex);
- * new/start/destroy from the main thread; callbacks run on the fetch thread.
+ * Threads: meta_want(), meta_with() and meta_cluster_id() from any thread
+ * (the snapshot's mutex; waiters through the handoff's own lock);
+ * new/start/stop/destroy from the main thread; callbacks run on the fetch
+ * thread.
  */
 #ifndef PRODUCER_META_H
 #define PRODUCER_META_H
@@ -17,13 +19,15 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
+#include "common/kgw_handoff.h"
+
 typedef void(meta_ready_cb)(void *opaque);
 
 /* Caller-provided storage for one waiting request (inside the request). */
 typedef struct meta_waiter {
+    kgw_handoff_node_t node; /* first: queued to the fetch thread */
     meta_ready_cb *cb;
     void *opaque;
-    struct meta_waiter *next;
 } meta_waiter_t;
 
 typedef struct meta meta_t;

@@ -4,8 +4,11 @@
  * Threads: HTTP threads call producer_submit() (rd_kafka_produceva is
  * thread-safe); the poller thread runs rd_kafka_poll(), hence dr_msg_cb() and
  * the batches' done callbacks; the readiness thread calls rd_kafka_metadata()
- * so a slow or absent cluster never blocks delivery reports. Shared state is
- * atomic except `reason`, which `lock` guards.
+ * so a slow or absent cluster never blocks delivery reports. Work reaches the
+ * poller through librdkafka's own queue; the readiness thread takes no work,
+ * it publishes a state (`ready`, `reason`) and sleeps between checks in a
+ * kgw_handoff with no nodes, which producer_destroy() shuts to stop it at
+ * once. Shared state is atomic except `reason`, which `lock` guards.
  */
 #include "producer/produce.h"
 
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/kgw_handoff.h"
 #include "common/kgw_kafka.h"
 #include "common/kgw_log.h"
 #include "producer/errmap.h"
@@ -30,13 +34,15 @@ struct producer {
     pthread_t poller, checker;
     int poller_started, checker_started;
     atomic_int stop;
+    atomic_int closed; /* past the drain deadline: producer_submit() refuses */
     atomic_int ready;
     atomic_size_t inflight;
     atomic_llong last_warn_s;
     atomic_llong warn_suppressed;
-    pthread_mutex_t lock; /* guards reason, and the stop_cond wait */
-    pthread_cond_t stop_cond;
+    pthread_mutex_t lock; /* guards reason */
     char reason[256];
+    kgw_handoff_t checker_wake; /* main -> readiness thread: stop */
+    int checker_wake_ready;
     kgw_metric_t *m_errors;
     kgw_series_t *s_records;
     kgw_series_t *s_latency;
@@ -81,11 +87,14 @@ static void count_error(producer_t *p, rd_kafka_resp_err_t err)
     }
 }
 
+/* The count drops after the callback returned, so producer_drain() seeing 0
+ * means every callback has asked for its connection's resumption (b may be
+ * freed once it did: it is not touched after the call). */
 static void finish(producer_t *p, batch_t *b)
 {
+    b->done_cb(b, b->done_opaque);
     atomic_fetch_sub(&p->inflight, 1);
     kgw_series_add(p->s_inflight, -1);
-    b->done_cb(b, b->done_opaque);
 }
 
 /* Runs on the poller thread. The message is librdkafka's (borrowed). */
@@ -157,7 +166,11 @@ producer_t *producer_new(const char *brokers, const kgw_security_t *sec,
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->stop_cond, NULL);
+    if (kgw_handoff_init(&p->checker_wake, NULL, NULL, NULL) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    p->checker_wake_ready = 1;
     snprintf(p->reason, sizeof(p->reason), "no broker metadata yet");
     p->metrics = metrics;
 
@@ -237,7 +250,7 @@ static void set_ready(producer_t *p, int ready, const char *reason)
 static void *checker_main(void *arg)
 {
     producer_t *p = arg;
-    while (!atomic_load(&p->stop)) {
+    while (!kgw_handoff_is_shut(&p->checker_wake)) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, 2000);
         if (err) {
@@ -253,19 +266,7 @@ static void *checker_main(void *arg)
         if (md)
             rd_kafka_metadata_destroy(md);
         /* Check often while not ready, so /ready turns green quickly. */
-        int wait_ms = atomic_load(&p->ready) ? 1000 : 250;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait_ms / 1000;
-        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&p->lock);
-        if (!atomic_load(&p->stop))
-            pthread_cond_timedwait(&p->stop_cond, &p->lock, &ts);
-        pthread_mutex_unlock(&p->lock);
+        kgw_handoff_wait_ms(&p->checker_wake, atomic_load(&p->ready) ? 1000 : 250);
     }
     return NULL;
 }
@@ -312,6 +313,19 @@ int producer_submit(producer_t *p, batch_t *b, batch_done_cb *cb, void *opaque)
     atomic_store(&b->pending, b->count + 1);
     atomic_fetch_add(&p->inflight, 1);
     kgw_series_add(p->s_inflight, 1);
+    /* After the count went up, so producer_drain() either sees this batch in
+     * flight (and purges again after its records are queued) or this sees
+     * `closed`: a batch enqueued after the last purge would wait for a stalled
+     * broker past the exit with its connection suspended. */
+    if (atomic_load(&p->closed)) {
+        for (size_t i = 0; i < b->count; i++) {
+            b->records[i].err = RD_KAFKA_RESP_ERR__PURGE_QUEUE;
+            count_error(p, RD_KAFKA_RESP_ERR__PURGE_QUEUE);
+        }
+        atomic_fetch_sub(&p->inflight, 1);
+        kgw_series_add(p->s_inflight, -1);
+        return -1;
+    }
 
     for (size_t i = 0; i < b->count; i++) {
         batch_record_t *rec = &b->records[i];
@@ -398,13 +412,19 @@ size_t producer_drain(producer_t *p, int timeout_ms)
     int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
     while (atomic_load(&p->inflight) && now_us() < deadline)
         sleep_ms(10);
+    atomic_store(&p->closed, 1);
     if (atomic_load(&p->inflight) == 0)
         return 0;
     KGW_WARN("drain timed out, purging inflight=%zu", atomic_load(&p->inflight));
-    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    /* Purged records are reported at once (__PURGE_QUEUE/_INFLIGHT, 503), even
+     * with a broker that never answers. Again while batches remain: one that
+     * was being enqueued as `closed` was set lands after the first purge. */
     deadline = now_us() + 5000000;
-    while (atomic_load(&p->inflight) && now_us() < deadline)
-        sleep_ms(10);
+    while (atomic_load(&p->inflight) && now_us() < deadline) {
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        for (int i = 0; i < 10 && atomic_load(&p->inflight); i++)
+            sleep_ms(10);
+    }
     return atomic_load(&p->inflight);
 }
 
@@ -412,10 +432,9 @@ void producer_destroy(producer_t *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
     atomic_store(&p->stop, 1);
-    pthread_cond_broadcast(&p->stop_cond);
-    pthread_mutex_unlock(&p->lock);
+    if (p->checker_wake_ready)
+        kgw_handoff_shut(&p->checker_wake);
     if (p->checker_started)
         pthread_join(p->checker, NULL);
     if (p->poller_started)
@@ -426,7 +445,8 @@ void producer_destroy(producer_t *p)
         rd_kafka_flush(p->rk, 5000);
         rd_kafka_destroy(p->rk);
     }
-    pthread_cond_destroy(&p->stop_cond);
+    if (p->checker_wake_ready)
+        kgw_handoff_term(&p->checker_wake);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

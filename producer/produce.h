@@ -51,7 +51,8 @@ int producer_start(producer_t *p, char *errstr, size_t errstr_size);
  * Returns 0 when at least one record was enqueued: then cb runs exactly once,
  * after the last record's delivery report (records that could not be
  * enqueued carry their error). Returns -1 when no record was enqueued (each
- * record's err says why, e.g. __QUEUE_FULL): then cb never runs.
+ * record's err says why, e.g. __QUEUE_FULL, or __PURGE_QUEUE once
+ * producer_drain() passed its deadline): then cb never runs.
  * The batch and the memory its records point to must stay valid until cb.
  */
 int producer_submit(producer_t *p, batch_t *b, batch_done_cb *cb, void *opaque);
@@ -69,9 +70,13 @@ rd_kafka_t *producer_handle(producer_t *p);
 size_t producer_inflight(producer_t *p);
 
 /*
- * Waits until no batch is in flight, at most timeout_ms; then purges what
- * librdkafka still holds so every callback runs. Returns the batches still in
- * flight at the end (0 normally).
+ * Waits until no batch is in flight, at most timeout_ms. Then refuses every
+ * later producer_submit() (-1, each record's err __PURGE_QUEUE, so its
+ * request is answered 503 at once) and purges what librdkafka still holds,
+ * queued or sent, so every callback runs within about 5 s more even when no
+ * broker answers. Returns the batches still in flight at the end (0 unless
+ * librdkafka withheld a purged record's report): their memory is still
+ * librdkafka's, and their connections are suspended.
  */
 size_t producer_drain(producer_t *p, int timeout_ms);
 

@@ -1,5 +1,10 @@
 /*
- * reaper: see reaper.h.
+ * reaper: see reaper.h. The registry is a list under one mutex, not a
+ * kgw_handoff queue: reaper_remove() must be synchronous with the sweep (a
+ * queued removal would let the sweep shut down a descriptor that MHD closed
+ * and the kernel reused). The thread's sleep and its stop go through a
+ * kgw_handoff that carries no nodes: reaper_stop() shuts it, which ends the
+ * sleep at once.
  */
 #include "producer/reaper.h"
 
@@ -9,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
 
 #define SWEEP_MS 250
@@ -25,11 +31,10 @@ struct reaper {
     long long timeout_ms;
     kgw_series_t *s_closed;
     kgw_series_t *s_open;
-    pthread_mutex_t lock; /* guards conns, cut, stop */
-    pthread_cond_t cond;
+    pthread_mutex_t lock; /* guards conns and cut */
     reaper_conn_t *conns;
-    int stop;
-    pthread_t thread;
+    kgw_handoff_t wake; /* main -> sweeping thread: stop */
+    uv_thread_t thread;
     int started;
 };
 
@@ -48,8 +53,11 @@ reaper_t *reaper_new(unsigned timeout_s, kgw_series_t *closed, kgw_series_t *ope
     r->timeout_ms = (long long)timeout_s * 1000;
     r->s_closed = closed;
     r->s_open = open;
+    if (kgw_handoff_init(&r->wake, NULL, NULL, NULL) != 0) {
+        free(r);
+        return NULL;
+    }
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
     return r;
 }
 
@@ -76,31 +84,18 @@ unsigned reaper_sweep(reaper_t *r, long long now_ms)
     return cut;
 }
 
-static void *reaper_main(void *arg)
+static void reaper_main(void *arg)
 {
     reaper_t *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        pthread_mutex_unlock(&r->lock);
+    while (!kgw_handoff_is_shut(&r->wake)) {
         reaper_sweep(r, reaper_now_ms());
-        pthread_mutex_lock(&r->lock);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += SWEEP_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (!r->stop)
-            pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        kgw_handoff_wait_ms(&r->wake, SWEEP_MS); /* nothing is ever pushed */
     }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
 }
 
 int reaper_start(reaper_t *r)
 {
-    if (pthread_create(&r->thread, NULL, reaper_main, r) != 0)
+    if (uv_thread_create(&r->thread, reaper_main, r) != 0)
         return -1;
     r->started = 1;
     return 0;
@@ -110,11 +105,8 @@ void reaper_stop(reaper_t *r)
 {
     if (!r || !r->started)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = 1;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
+    kgw_handoff_shut(&r->wake);
+    uv_thread_join(&r->thread);
     r->started = 0;
 }
 
@@ -125,7 +117,7 @@ void reaper_destroy(reaper_t *r)
     reaper_stop(r);
     while (r->conns)
         reaper_remove(r, r->conns);
-    pthread_cond_destroy(&r->cond);
+    kgw_handoff_term(&r->wake);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }

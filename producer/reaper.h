@@ -13,7 +13,10 @@
  * mutex that the sweep holds while it calls shutdown(), so a socket is never
  * shut down after reaper_remove() returned (the server removes a connection
  * in the closed notification, before libmicrohttpd closes the descriptor).
- * reaper_request_in/done are lock-free (atomics).
+ * reaper_request_in/done are lock-free (atomics) and run on the event-loop
+ * threads too (request_respond, the completed callback). The sweeping thread
+ * sleeps in a kgw_handoff that reaper_stop() shuts; new/start/stop/destroy
+ * belong to the main thread.
  */
 #ifndef PRODUCER_REAPER_H
 #define PRODUCER_REAPER_H

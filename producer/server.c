@@ -699,10 +699,12 @@ int server_port(server_t *s)
 void server_quiesce(server_t *s)
 {
     atomic_store(&s->sh.draining, 1);
-    meta_stop(s->meta);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    /* After the listener closed: with a stalled broker the fetch thread may
+     * be in a metadata request for up to 5 s, and this waits for it. */
+    meta_stop(s->meta);
 }
 
 size_t server_active(server_t *s)

@@ -7,10 +7,12 @@
  *
  * Threads: libmicrohttpd's event-loop threads (`threads` of them, epoll) run
  * the access handler: they read, parse, validate and enqueue, then suspend
- * the connection. The producer's poller thread and the simulator's timer
- * thread only call MHD_resume_connection(). The reaper's thread (reaper.h)
- * shuts down connections too slow to send their request. Other shared state
- * is atomic.
+ * the connection. Other threads only call MHD_resume_connection(): the
+ * producer's poller thread (delivery reports), the simulator's timer thread,
+ * the metadata cache's fetch thread, and an event-loop thread answering the
+ * first request with an Idempotency-Key (its waiters). The reaper's thread
+ * (reaper.h) shuts down connections too slow to send their request. Other
+ * shared state is atomic. new/quiesce/destroy belong to the main thread.
  */
 #ifndef PRODUCER_SERVER_H
 #define PRODUCER_SERVER_H

@@ -1,17 +1,19 @@
 /*
- * simulator: see simulator.h. The timer thread owns nothing but the heap it
- * shares, under `lock`, with the HTTP threads that schedule.
+ * simulator: see simulator.h. HTTP threads hand each delay to the timer
+ * thread through a kgw_handoff; the thread keeps them in a binary heap of
+ * its own (no lock) and sleeps in kgw_handoff_wait_ms() until the earliest
+ * is due or another delay arrives.
  */
 #include "producer/simulator.h"
 
-#include <errno.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <uv.h>
 
 #include "common/kgw_config.h"
+#include "common/kgw_handoff.h"
 
 void simulator_params_default(sim_params_t *sp)
 {
@@ -128,51 +130,52 @@ int simulator_decide(const sim_params_t *sp, uint64_t *rng, long *delay_ms)
     return 200;
 }
 
+/* One pending delay. Allocated by simulator_schedule(), pushed through the
+ * handoff, then owned by the timer thread (its heap) until it fires. */
 typedef struct timer_entry {
+    kgw_handoff_node_t node; /* first: a node is its entry */
     int64_t due_us;
     simulator_fire_cb *cb;
     void *opaque;
 } timer_entry_t;
 
 struct simulator {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    pthread_t thread;
+    kgw_handoff_t inbox; /* HTTP threads -> timer thread */
+    uv_thread_t thread;
     int started;
-    int stopping;
-    timer_entry_t *heap;
+    atomic_size_t pending;
+    /* The timer thread's alone: no lock. */
+    timer_entry_t **heap;
     size_t count, cap;
 };
 
 static int64_t mono_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)(uv_hrtime() / 1000);
 }
 
-static void heap_swap(timer_entry_t *h, size_t a, size_t b)
+static void heap_swap(timer_entry_t **h, size_t a, size_t b)
 {
-    timer_entry_t t = h[a];
+    timer_entry_t *t = h[a];
     h[a] = h[b];
     h[b] = t;
 }
 
-static void heap_up(timer_entry_t *h, size_t i)
+static void heap_up(timer_entry_t **h, size_t i)
 {
-    while (i > 0 && h[(i - 1) / 2].due_us > h[i].due_us) {
+    while (i > 0 && h[(i - 1) / 2]->due_us > h[i]->due_us) {
         heap_swap(h, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
 }
 
-static void heap_down(timer_entry_t *h, size_t n, size_t i)
+static void heap_down(timer_entry_t **h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].due_us < h[m].due_us)
+        if (l < n && h[l]->due_us < h[m]->due_us)
             m = l;
-        if (r < n && h[r].due_us < h[m].due_us)
+        if (r < n && h[r]->due_us < h[m]->due_us)
             m = r;
         if (m == i)
             return;
@@ -181,48 +184,72 @@ static void heap_down(timer_entry_t *h, size_t n, size_t i)
     }
 }
 
-static timer_entry_t heap_pop(simulator_t *s)
+static timer_entry_t *heap_pop(simulator_t *s)
 {
-    timer_entry_t top = s->heap[0];
+    timer_entry_t *top = s->heap[0];
     s->heap[0] = s->heap[--s->count];
     heap_down(s->heap, s->count, 0);
     return top;
 }
 
-static void *timer_main(void *arg)
+static void fire(simulator_t *s, timer_entry_t *e)
+{
+    atomic_fetch_sub(&s->pending, 1);
+    e->cb(e->opaque);
+    free(e);
+}
+
+/* Into the heap; when the heap cannot grow, the entry fires now (an early
+ * answer beats a connection left suspended). */
+static void heap_add(simulator_t *s, timer_entry_t *e)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        timer_entry_t **h = realloc(s->heap, cap * sizeof(*h));
+        if (!h) {
+            fire(s, e);
+            return;
+        }
+        s->heap = h;
+        s->cap = cap;
+    }
+    s->heap[s->count] = e;
+    heap_up(s->heap, s->count++);
+}
+
+static void heap_add_all(simulator_t *s, kgw_handoff_node_t *n)
+{
+    while (n) {
+        kgw_handoff_node_t *next = n->next;
+        heap_add(s, (timer_entry_t *)n);
+        n = next;
+    }
+}
+
+static void timer_main(void *arg)
 {
     simulator_t *s = arg;
-    pthread_mutex_lock(&s->lock);
     for (;;) {
+        kgw_handoff_node_t *n;
         if (s->count == 0) {
-            if (s->stopping)
-                break;
-            pthread_cond_wait(&s->cond, &s->lock);
-            continue;
+            n = kgw_handoff_wait(&s->inbox);
+        } else {
+            int64_t wait_us = s->heap[0]->due_us - mono_us();
+            n = wait_us > 0 ? kgw_handoff_wait_ms(&s->inbox, (long)((wait_us + 999) / 1000))
+                            : kgw_handoff_take(&s->inbox);
         }
+        heap_add_all(s, n);
+        /* Shut refuses pushes, so after the take that follows it nothing more
+         * arrives: fire everything now and end. */
+        int shut = kgw_handoff_is_shut(&s->inbox);
+        if (shut)
+            heap_add_all(s, kgw_handoff_take(&s->inbox));
         int64_t now = mono_us();
-        if (s->heap[0].due_us > now && !s->stopping) {
-            int64_t due = s->heap[0].due_us;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = due - now;
-            ts.tv_sec += wait / 1000000;
-            ts.tv_nsec += (long)(wait % 1000000) * 1000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-            continue;
-        }
-        timer_entry_t e = heap_pop(s);
-        /* The callback resumes a connection: run it without the lock. */
-        pthread_mutex_unlock(&s->lock);
-        e.cb(e.opaque);
-        pthread_mutex_lock(&s->lock);
+        while (s->count && (shut || s->heap[0]->due_us <= now))
+            fire(s, heap_pop(s));
+        if (shut)
+            return;
     }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
 }
 
 simulator_t *simulator_new(void)
@@ -230,18 +257,16 @@ simulator_t *simulator_new(void)
     simulator_t *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    if (kgw_handoff_init(&s->inbox, NULL, NULL, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
 int simulator_start(simulator_t *s)
 {
-    if (pthread_create(&s->thread, NULL, timer_main, s) != 0)
+    if (uv_thread_create(&s->thread, timer_main, s) != 0)
         return -1;
     s->started = 1;
     return 0;
@@ -249,41 +274,32 @@ int simulator_start(simulator_t *s)
 
 int simulator_schedule(simulator_t *s, long delay_ms, simulator_fire_cb *cb, void *opaque)
 {
-    int rc = -1;
-    pthread_mutex_lock(&s->lock);
-    if (s->stopping || !s->started)
-        goto out;
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        timer_entry_t *h = realloc(s->heap, cap * sizeof(*h));
-        if (!h)
-            goto out;
-        s->heap = h;
-        s->cap = cap;
+    if (!s->started)
+        return -1;
+    timer_entry_t *e = malloc(sizeof(*e));
+    if (!e)
+        return -1;
+    e->due_us = mono_us() + (int64_t)delay_ms * 1000;
+    e->cb = cb;
+    e->opaque = opaque;
+    /* Counted first: the timer thread may fire it before push returns. */
+    atomic_fetch_add(&s->pending, 1);
+    if (kgw_handoff_push(&s->inbox, &e->node) != 0) {
+        atomic_fetch_sub(&s->pending, 1);
+        free(e);
+        return -1;
     }
-    s->heap[s->count] = (timer_entry_t){mono_us() + (int64_t)delay_ms * 1000, cb, opaque};
-    heap_up(s->heap, s->count++);
-    pthread_cond_signal(&s->cond);
-    rc = 0;
-out:
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return 0;
 }
 
 void simulator_stop(simulator_t *s)
 {
-    pthread_mutex_lock(&s->lock);
-    s->stopping = 1;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    kgw_handoff_shut(&s->inbox);
 }
 
 size_t simulator_pending(simulator_t *s)
 {
-    pthread_mutex_lock(&s->lock);
-    size_t n = s->count;
-    pthread_mutex_unlock(&s->lock);
-    return n;
+    return atomic_load(&s->pending);
 }
 
 void simulator_destroy(simulator_t *s)
@@ -292,9 +308,9 @@ void simulator_destroy(simulator_t *s)
         return;
     simulator_stop(s);
     if (s->started)
-        pthread_join(s->thread, NULL);
+        uv_thread_join(&s->thread);
+    /* Never started: entries cannot have been pushed (schedule refuses). */
     free(s->heap);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
+    kgw_handoff_term(&s->inbox);
     free(s);
 }

@@ -7,8 +7,13 @@
  * `?delay_ms=0&error_rate=0` is a fast 200 sink.
  *
  * The delay never holds a thread: the HTTP layer suspends the connection and
- * schedules a timer here; one timer thread fires due timers (a binary heap
- * under one mutex) and the callback resumes the connection.
+ * schedules a timer here, which hands it to the one timer thread through a
+ * kgw_handoff; that thread fires due timers (a binary heap of its own) and
+ * the callback resumes the connection.
+ *
+ * Threads: simulator_schedule() and simulator_pending() from any thread;
+ * callbacks run on the timer thread; new/start/stop/destroy on the main
+ * thread.
  *
  * The decision functions are pure, with the random state passed in.
  */
@@ -52,12 +57,14 @@ simulator_t *simulator_new(void);
 int simulator_start(simulator_t *s);
 
 /*
- * Runs cb(opaque) once after delay_ms, on the timer thread. Thread-safe.
- * Returns 0; -1 when stopped or out of memory (then cb never runs).
+ * Runs cb(opaque) once after delay_ms (sooner once stopped), on the timer
+ * thread, possibly before this returns. Returns 0; -1 when not started,
+ * stopped or out of memory (then cb never runs).
  */
 int simulator_schedule(simulator_t *s, long delay_ms, simulator_fire_cb *cb, void *opaque);
 
-/* Fires every pending timer now and refuses new ones (shutdown). */
+/* Refuses new timers, and has the timer thread fire every pending one now
+ * (shutdown). Does not wait for it: simulator_destroy() does. */
 void simulator_stop(simulator_t *s);
 
 /* Timers scheduled and not fired yet. */

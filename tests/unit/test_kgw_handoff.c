@@ -129,3 +129,31 @@ Test(kgw_handoff, term_returns_what_was_never_taken)
     kgw_handoff_t zero = {0};
     cr_assert_null(kgw_handoff_term(&zero));
 }
+
+static void shut_main(void *arg)
+{
+    kgw_handoff_shut(arg);
+}
+
+/* A timer thread's sleep: nodes end it at once, the time runs out with
+ * NULL, and kgw_handoff_shut() from another thread ends a long one. */
+Test(kgw_handoff, wait_ms_returns_nodes_times_out_and_ends_on_shut, .timeout = 20)
+{
+    cr_assert_eq(kgw_handoff_init(&H, NULL, NULL, NULL), 0);
+    item_t a = {0};
+    cr_assert_eq(kgw_handoff_push(&H, &a.node), 0);
+    cr_assert_eq(kgw_handoff_wait_ms(&H, 60000), &a.node, "a queued node returns at once");
+
+    uint64_t t0 = uv_hrtime();
+    cr_assert_null(kgw_handoff_wait_ms(&H, 30));
+    cr_assert_geq(uv_hrtime() - t0, 30 * 1000000ULL, "slept the whole timeout");
+    cr_assert_null(kgw_handoff_wait_ms(&H, 0));
+    cr_assert_not(kgw_handoff_is_shut(&H));
+
+    uv_thread_t shutter;
+    cr_assert_eq(uv_thread_create(&shutter, shut_main, &H), 0);
+    cr_assert_null(kgw_handoff_wait_ms(&H, 600000), "shut ends the wait");
+    uv_thread_join(&shutter);
+    cr_assert(kgw_handoff_is_shut(&H));
+    cr_assert_null(kgw_handoff_term(&H));
+}
