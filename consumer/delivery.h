@@ -7,16 +7,23 @@
  * is processed (its offset may be committed) or abandoned (redelivered).
  *
  *   start -> encode -> attempt -> result -> judge:
- *     DONE     -> release(done)
+ *     DONE     -> release(done)        (and closes the breaker if it was open)
  *     RETRY    -> attempt again, now or from the slot's timer
+ *     HOLD     -> the slot keeps its record while the breaker is open; one
+ *                 probe at a time re-sends a held record; the first success
+ *                 re-sends them all
  *     FAILED   -> -on-failure: dlq_send -> report -> release(done) | skip | stop
+ *     GONE     -> 410: -on-gone: stop (default) | dlq | skip
  *     IGNORE   -> release(abandoned)   (partition revoked, or shutting down)
  *
- * judge() is the one place where an attempt's outcome becomes an action: a
- * circuit breaker (target health before record health) sits there, turning
- * outage-like failures into "hold" instead of counting them against the
- * record. A slot holds one record today; a batch would be a slot holding
- * several (encode builds one body, release runs per record).
+ * judge() is the one place where an attempt's outcome becomes an action: the
+ * circuit breaker (breaker.h: target health before record health) sits
+ * there, turning outage-like failures (after their immediate retries) and a
+ * run of failures into HOLD instead of counting them against the record, so
+ * no record reaches -on-failure because of an outage. While the breaker is
+ * open deliveries_accepting() is false: the owner starts nothing new and
+ * pauses fetching (breaker_cb). A slot holds one record today; a batch would
+ * be a slot holding several (encode builds one body, release runs per record).
  *
  * Loop thread only; every callback it registers runs there. Slots and
  * their bodies are allocated once and reused.
@@ -44,6 +51,9 @@ typedef struct delivery_owner {
     int (*stopping_cb)(void *opaque);
     /* -on-failure stop: a record failed for good; begin shutting down with exit status 1. */
     void (*stop_cb)(void *opaque);
+    /* deliveries_accepting() changed: 0 when the breaker opened (pause
+     * fetching), 1 when it closed or wants the next record as its probe. */
+    void (*breaker_cb)(int accepting, void *opaque);
 } delivery_owner_t;
 
 /* NULL on allocation failure. Everything borrowed must outlive the object. */
@@ -58,7 +68,10 @@ void deliveries_start(deliveries_t *ds);
 size_t deliveries_active(const deliveries_t *ds);
 int deliveries_has_free(const deliveries_t *ds);
 
-/* Starts rec in a free slot (deliveries_has_free() must be true). */
+/* False while the breaker is open: start no new record. */
+int deliveries_accepting(const deliveries_t *ds);
+
+/* Starts rec in a free slot (deliveries_has_free() and deliveries_accepting() true). */
 void deliveries_submit(deliveries_t *ds, rec_t *rec);
 
 /* An attempt's result (the sink's done callback, through dispatch). */
@@ -67,8 +80,9 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req);
 /* A dead-letter report: err 0 when the broker has the record. */
 void deliveries_dlq_done(deliveries_t *ds, void *msg_opaque, int err, const char *errstr);
 
-/* Shutdown: slots waiting out a backoff give their records up, on the next
- * loop turn (the caller may itself be about to release a slot). */
+/* Shutdown: slots waiting out a backoff or held by the breaker give their
+ * records up, on the next loop turn (the caller may itself be about to
+ * release a slot); no probe is sent any more. */
 void deliveries_abandon_waiting(deliveries_t *ds);
 
 /* Stops and closes the slots' timers; results arriving later are dropped.
