@@ -106,8 +106,13 @@ const kgw_cli_t consumer_cli = {
         "is committed only after its record, and every record before it in the partition,\n"
         "was delivered, dead-lettered or skipped: at-least-once, a crash loses nothing.",
     .epilog = "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
-              "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop)\n"
-              "or a fatal error, 2 misuse.",
+              "A target that is down (no connection, timeouts, 408, 429, 5xx, 401/403/404/405, or\n"
+              "-breaker-threshold failures in a row) opens a circuit breaker: records wait, fetching\n"
+              "pauses, one probe at a time retries; nothing goes to -on-failure for an outage.\n"
+              "Without -dlq-topic, -on-failure defaults to stop (as Kafka Connect's\n"
+              "errors.tolerance=none): no record is dropped unless -on-failure skip says so.\n"
+              "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop),\n"
+              "a 410 Gone (-on-gone stop) or a fatal error, 2 misuse.",
     .opts = options,
 };
 
