@@ -75,7 +75,7 @@ printf '  committed %d of %d; breaker opens %s, probes %s; caught up %d s after 
 printf '  RSS: %d KiB when the breaker opened, max %d KiB during the outage, VmHWM %d KiB at its end; %s records buffered\n' \
     "$rss_open" "$rss_max" "$hwm" "$buffered"
 echo "  timeline (breaker lines of the consumer's log):"
-grep -E 'circuit breaker|delivery attempt failed' "$TMP/cons.err" | grep -vE 'probe webhook|probe failed' | head -8 | sed 's/^/    /'
+grep -E 'circuit breaker open|delivery attempt failed' "$TMP/cons.err" | head -8 | sed 's/^/    /'
 echo "    ... $(grep -c 'probe failed' "$TMP/cons.err" || true) 'probe failed' lines (info) ..."
 grep -E 'circuit breaker closed' "$TMP/cons.err" | sed 's/^/    /'
 stop_pid "$pid"
