@@ -48,8 +48,8 @@ static const kgw_option_t options[] = {
     {"on-gone", NULL, 0, KGW_OPT_STR, OFF(on_gone_name), "stop", NULL, 0, 0, "POLICY",
      "stop, dlq or skip, for a record answered 410 Gone (stop: commit what precedes it, "
      "exit 1)"},
-    {"breaker-threshold", NULL, 0, KGW_OPT_INT, OFF(breaker_threshold), "10", NULL, 1, 1000000,
-     "N", "consecutive failed records of any kind that open the circuit breaker"},
+    {"breaker-threshold", NULL, 0, KGW_OPT_INT, OFF(breaker_threshold), "10", NULL, 1, 1000000, "N",
+     "consecutive failed records of any kind that open the circuit breaker"},
     {"breaker-backoff", NULL, 0, KGW_OPT_INT, OFF(breaker_backoff_ms), "1000", NULL, 1, 3600000,
      "MS", "first wait before a probe while the breaker is open (doubles, with jitter)"},
     {"breaker-backoff-max", NULL, 0, KGW_OPT_INT, OFF(breaker_backoff_max), "60000", NULL, 1,
@@ -105,14 +105,15 @@ const kgw_cli_t consumer_cli = {
         "a bounded pool of concurrent deliveries with rate limiting and retries. An offset\n"
         "is committed only after its record, and every record before it in the partition,\n"
         "was delivered, dead-lettered or skipped: at-least-once, a crash loses nothing.",
-    .epilog = "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
-              "A target that is down (no connection, timeouts, 408, 429, 5xx, 401/403/404/405, or\n"
-              "-breaker-threshold failures in a row) opens a circuit breaker: records wait, fetching\n"
-              "pauses, one probe at a time retries; nothing goes to -on-failure for an outage.\n"
-              "Without -dlq-topic, -on-failure defaults to stop (as Kafka Connect's\n"
-              "errors.tolerance=none): no record is dropped unless -on-failure skip says so.\n"
-              "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop),\n"
-              "a 410 Gone (-on-gone stop) or a fatal error, 2 misuse.",
+    .epilog =
+        "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
+        "A target that is down (no connection, timeouts, 408, 429, 5xx, 401/403/404/405, or\n"
+        "-breaker-threshold failures in a row) opens a circuit breaker: records wait, fetching\n"
+        "pauses, one probe at a time retries; nothing goes to -on-failure for an outage.\n"
+        "Without -dlq-topic, -on-failure defaults to stop (as Kafka Connect's\n"
+        "errors.tolerance=none): no record is dropped unless -on-failure skip says so.\n"
+        "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop),\n"
+        "a 410 Gone (-on-gone stop) or a fatal error, 2 misuse.",
     .opts = options,
 };
 

@@ -365,7 +365,8 @@ static void probe_cb(uv_timer_t *handle)
 /* Arms the next probe unless one is armed or in flight. */
 static void schedule_probe(deliveries_t *ds, int64_t retry_after_ms)
 {
-    if (ds->closed || ds->probe || ds->probe_wanted || uv_is_active((uv_handle_t *)&ds->probe_timer))
+    if (ds->closed || ds->probe || ds->probe_wanted ||
+        uv_is_active((uv_handle_t *)&ds->probe_timer))
         return;
     uint64_t delay_ms = breaker_probe_delay_ms(&ds->breaker, retry_after_ms,
                                                (uint32_t)random() * 2u + (uint32_t)(random() & 1));

@@ -121,9 +121,9 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
     kgw_metric_t *probes =
         kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_breaker_probes_total",
                         "Probes sent to the target while the breaker was open.", NULL, 0);
-    kgw_metric_t *breaker = kgw_metrics_add(
-        st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_breaker_state",
-        "The target's circuit breaker: 0 closed, 1 open, 2 probing.", NULL, 0);
+    kgw_metric_t *breaker =
+        kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_breaker_state",
+                        "The target's circuit breaker: 0 closed, 1 open, 2 probing.", NULL, 0);
     kgw_metric_t *in_flight =
         kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_in_flight",
                         "Deliveries in flight (at most -workers).", NULL, 0);

@@ -33,7 +33,7 @@ t = [json.loads(l)["t"] for l in open(sys.argv[1]) if json.loads(l)["status"] ==
 print(" ".join("%.2f" % (b - a) for a, b in zip(t, t[1:])))' "$RECV_LOG")
 note "retry-after: seconds between the 503 attempts: $gaps (backoff alone: <= 0.2)"
 check "retry-after: each probe waited >= 2.5 s" python3 -c '
-import sys; g = [float(x) for x in sys.argv[1:]]; sys.exit(0 if g and min(g) >= 2.5 else 1)' $gaps
+import sys; g = [float(x) for x in sys.argv[1].split()]; sys.exit(0 if g and min(g) >= 2.5 else 1)' "$gaps"
 check "retry-after: the breaker is open" logged ra 'circuit breaker open: .*status=503'
 t0=$(now_ms)
 kill -TERM "$pid"
