@@ -3,7 +3,8 @@
 #
 #   bin/run.sh [--port 6969] [--topic events] [--partitions 6] [--kafka devcluster|real]
 #
-# Starts kgw-devcluster (3 brokers, TOPIC with PARTITIONS partitions), or with
+# Starts kgw-devcluster (3 brokers, TOPIC with PARTITIONS partitions and its dead-letter
+# topic TOPIC-dlq), or with
 # --kafka real (make run KAFKA=real) a real 3-node Apache Kafka from
 # bin/kafka-cluster.sh (about 40 s, data deleted at exit), then,
 # when they are built, kgw-producer on PORT and kgw-consumer forwarding TOPIC to
@@ -60,6 +61,9 @@ while [ $# -gt 0 ]; do
     *) die_usage "unknown argument '$1' (see --help)" ;;
     esac
 done
+# kgw-consumer's dead-letter topic: without one its default -on-failure is stop, and the
+# first record the target refuses would end the demo.
+DLQ=$TOPIC-dlq
 
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/kgw-run.XXXXXX")
 PIDS=()
@@ -144,7 +148,7 @@ if [ "$KAFKA" = real ]; then
     BOOTSTRAP=$("$ROOT/bin/kafka-cluster.sh" start --dir "$LOGS/kafka" 2>"$LOGS/kafka-cluster.log") ||
         fail "bin/kafka-cluster.sh start failed" "$LOGS/kafka-cluster.log"
     PIDS+=("$("$ROOT/bin/kafka-cluster.sh" node-pid 1 --dir "$LOGS/kafka")")
-    "$BUILD/tests/kafka-admin" -b "$BOOTSTRAP" create "$TOPIC:$PARTITIONS" 2>"$LOGS/kafka-admin.log" ||
+    "$BUILD/tests/kafka-admin" -b "$BOOTSTRAP" create "$TOPIC:$PARTITIONS" "$DLQ:1" 2>"$LOGS/kafka-admin.log" ||
         fail "could not create topic $TOPIC" "$LOGS/kafka-admin.log"
     echo "Apache Kafka: 3 KRaft nodes at $BOOTSTRAP (topic $TOPIC, $PARTITIONS partitions, RF 3)"
     echo "  logs: $LOGS/kafka/node*/server.log"
@@ -154,7 +158,7 @@ else
     # kgw-devcluster's stdin stays open (a fifo we hold) so it keeps running.
     mkfifo "$LOGS/devcluster.ctl"
     exec {ctl}<>"$LOGS/devcluster.ctl"
-    setsid "$BUILD/kgw-devcluster" --brokers 3 --topic "$TOPIC:$PARTITIONS" \
+    setsid "$BUILD/kgw-devcluster" --brokers 3 --topic "$TOPIC:$PARTITIONS" --topic "$DLQ:1" \
         --bootstrap-file "$LOGS/bootstrap" <&"$ctl" >"$LOGS/devcluster.out" 2>"$LOGS/devcluster.log" &
     PIDS+=($!)
     wait_for 20 "${PIDS[-1]}" test -s "$LOGS/bootstrap" ||
@@ -182,7 +186,7 @@ fi
 if [ -x "$BUILD/kgw-consumer" ] && [ -x "$BUILD/kgw-producer" ]; then
     setsid "$BUILD/kgw-consumer" -broker "$BOOTSTRAP" -topic "$TOPIC" -group kgw-run \
         -target-url "$URL/webhook-simulator?delay_ms=0&error_rate=0" \
-        -workers 16 -stats-interval 5 2>"$LOGS/consumer.log" >/dev/null &
+        -dlq-topic "$DLQ" -workers 16 -stats-interval 5 2>"$LOGS/consumer.log" >/dev/null &
     PIDS+=($!)
     rc=0
     wait_for 30 "${PIDS[-1]}" grep -q "partitions assigned" "$LOGS/consumer.log" || rc=$?
@@ -192,6 +196,7 @@ if [ -x "$BUILD/kgw-consumer" ] && [ -x "$BUILD/kgw-producer" ]; then
     *) fail "kgw-consumer got no partitions within 30 s" "$LOGS/consumer.log" ;;
     esac
     echo "kgw-consumer: $TOPIC -> $URL/webhook-simulator  (log: $LOGS/consumer.log)"
+    echo "  records the target refuses (4xx) go to the dead-letter topic $DLQ"
     echo "Try:"
     echo "  curl -X POST $URL/produce -H 'Content-Type: application/json' \\"
     echo "       -d '{\"topic\":\"$TOPIC\",\"key\":\"k1\",\"payload\":{\"hello\":\"world\"}}'"

@@ -221,7 +221,7 @@ app_t *app_new(uv_loop_t *loop, const consumer_config_t *cfg, char *errstr, size
         goto fail;
     if (!(app->sink = sink_new(loop, cfg, http_done_cb, app, errstr, errstr_size)))
         goto fail;
-    if (cfg->on_failure == ON_FAILURE_DLQ &&
+    if (consumer_uses_dlq(cfg) &&
         !(app->dl = deadletter_new(loop, cfg, dlq_done_cb, app, errstr, errstr_size)))
         goto fail;
     if (!(app->src = source_new(loop, cfg, &cbs, app, errstr, errstr_size)))

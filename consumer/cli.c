@@ -41,10 +41,19 @@ static const kgw_option_t options[] = {
     {"ordering", NULL, 0, KGW_OPT_STR, OFF(ordering_name), "partition", NULL, 0, 0, "MODE",
      "partition (in offset order per partition), key (per key), or none"},
     {"on-failure", NULL, 0, KGW_OPT_STR, OFF(on_failure_name), NULL, NULL, 0, 0, "POLICY",
-     "dlq, skip or stop, for a record out of retries or permanently refused "
-     "(default: dlq with -dlq-topic, else skip)"},
+     "dlq, skip or stop, for a record the target refused while otherwise healthy "
+     "(default: dlq with -dlq-topic, else stop: nothing is dropped unless asked)"},
     {"dlq-topic", NULL, 0, KGW_OPT_STR, OFF(dlq_topic), NULL, NULL, 0, 0, "NAME",
      "dead-letter topic for -on-failure dlq"},
+    {"on-gone", NULL, 0, KGW_OPT_STR, OFF(on_gone_name), "stop", NULL, 0, 0, "POLICY",
+     "stop, dlq or skip, for a record answered 410 Gone (stop: commit what precedes it, "
+     "exit 1)"},
+    {"breaker-threshold", NULL, 0, KGW_OPT_INT, OFF(breaker_threshold), "10", NULL, 1, 1000000, "N",
+     "consecutive failed records of any kind that open the circuit breaker"},
+    {"breaker-backoff", NULL, 0, KGW_OPT_INT, OFF(breaker_backoff_ms), "1000", NULL, 1, 3600000,
+     "MS", "first wait before a probe while the breaker is open (doubles, with jitter)"},
+    {"breaker-backoff-max", NULL, 0, KGW_OPT_INT, OFF(breaker_backoff_max), "60000", NULL, 1,
+     86400000, "MS", "longest wait between probes while the breaker is open"},
     {"offset-reset", NULL, 0, KGW_OPT_STR, OFF(offset_reset), "earliest", NULL, 0, 0, "WHERE",
      "earliest or latest, where a group without committed offsets starts"},
     {"header", NULL, 'H', KGW_OPT_LIST, OFF(headers), NULL, NULL, 0, 0, "'Name: value'",
@@ -106,9 +115,15 @@ const kgw_cli_t consumer_cli = {
         "a bounded pool of concurrent deliveries with rate limiting and retries. An offset\n"
         "is committed only after its record, and every record before it in the partition,\n"
         "was delivered, dead-lettered or skipped: at-least-once, a crash loses nothing.",
-    .epilog = "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
-              "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop)\n"
-              "or a fatal error, 2 misuse.",
+    .epilog =
+        "Flags accept -name and --name. Environment: KGW_<NAME> (KGW_BROKERS, ...).\n"
+        "A target that is down (no connection, timeouts, 408, 429, 5xx, 401/403/404/405, or\n"
+        "-breaker-threshold failures in a row) opens a circuit breaker: records wait, fetching\n"
+        "pauses, one probe at a time retries; nothing goes to -on-failure for an outage.\n"
+        "Without -dlq-topic, -on-failure defaults to stop (as Kafka Connect's\n"
+        "errors.tolerance=none): no record is dropped unless -on-failure skip says so.\n"
+        "Exit status: 0 done or signalled, 1 stopped on a failed record (-on-failure stop),\n"
+        "a 410 Gone (-on-gone stop) or a fatal error, 2 misuse.",
     .opts = options,
 };
 
@@ -215,7 +230,9 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
         return -1;
     }
     if (!cfg->on_failure_name) {
-        cfg->on_failure = cfg->dlq_topic ? ON_FAILURE_DLQ : ON_FAILURE_SKIP;
+        /* As Kafka Connect's errors.tolerance=none: a record is never
+         * dropped unless the user said so (-on-failure skip). */
+        cfg->on_failure = cfg->dlq_topic ? ON_FAILURE_DLQ : ON_FAILURE_STOP;
     } else if (!strcmp(cfg->on_failure_name, "dlq")) {
         cfg->on_failure = ON_FAILURE_DLQ;
     } else if (!strcmp(cfg->on_failure_name, "skip")) {
@@ -229,6 +246,25 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
     }
     if (cfg->on_failure == ON_FAILURE_DLQ && (!cfg->dlq_topic || !*cfg->dlq_topic)) {
         snprintf(errstr, errstr_size, "--on-failure: dlq needs --dlq-topic");
+        return -1;
+    }
+    if (!strcmp(cfg->on_gone_name, "stop")) {
+        cfg->on_gone = ON_FAILURE_STOP;
+    } else if (!strcmp(cfg->on_gone_name, "dlq")) {
+        cfg->on_gone = ON_FAILURE_DLQ;
+    } else if (!strcmp(cfg->on_gone_name, "skip")) {
+        cfg->on_gone = ON_FAILURE_SKIP;
+    } else {
+        snprintf(errstr, errstr_size, "--on-gone: '%s' is not stop, dlq or skip",
+                 cfg->on_gone_name);
+        return -1;
+    }
+    if (cfg->on_gone == ON_FAILURE_DLQ && (!cfg->dlq_topic || !*cfg->dlq_topic)) {
+        snprintf(errstr, errstr_size, "--on-gone: dlq needs --dlq-topic");
+        return -1;
+    }
+    if (cfg->breaker_backoff_max < cfg->breaker_backoff_ms) {
+        snprintf(errstr, errstr_size, "--breaker-backoff-max: must be >= --breaker-backoff");
         return -1;
     }
     if (cfg->dlq_topic && !kgw_kafka_topic_valid(cfg->dlq_topic, strlen(cfg->dlq_topic))) {

@@ -43,6 +43,10 @@ typedef struct consumer_config {
     char *ordering_name;
     char *on_failure_name;
     char *dlq_topic;
+    char *on_gone_name;       /* 410 Gone: stop (default), dlq or skip */
+    long breaker_threshold;   /* consecutive failures that open the breaker */
+    long breaker_backoff_ms;  /* first probe delay while it is open */
+    long breaker_backoff_max; /* cap of the doubling, ms */
     char *offset_reset;
     kgw_strlist_t headers; /* "Name: value" */
     kgw_strlist_t xprops;  /* librdkafka "key=value" */
@@ -73,6 +77,13 @@ typedef struct consumer_config {
     /* Derived by cli_parse() after validation. */
     ordering_t ordering;
     on_failure_t on_failure;
+    on_failure_t on_gone;
 } consumer_config_t;
+
+/* True when a dead-letter producer is needed (-on-failure or -on-gone dlq). */
+static inline int consumer_uses_dlq(const consumer_config_t *cfg)
+{
+    return cfg->on_failure == ON_FAILURE_DLQ || cfg->on_gone == ON_FAILURE_DLQ;
+}
 
 #endif

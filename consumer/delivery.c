@@ -3,7 +3,8 @@
  * Owns -workers slots, each with its reusable body buffer, its sink request
  * and one uv_timer_t for every wait a record can go through (retry backoff,
  * an encode or send retried after an allocation failure, a dead-letter
- * re-enqueue). Loop thread only.
+ * re-enqueue). The circuit breaker's state and its probe timer live here
+ * too, beside judge(). Loop thread only.
  */
 #include "consumer/delivery.h"
 
@@ -15,6 +16,7 @@
 #include "common/kgw_alloc.h"
 #include "common/kgw_log.h"
 #include "consumer/batch.h"
+#include "consumer/breaker.h"
 #include "consumer/policy.h"
 
 /* Waits after a local failure (allocation, a full producer queue). */
@@ -34,6 +36,8 @@ typedef struct slot {
     int local_failures; /* encode/send/enqueue failures of this record (logged once) */
     uv_timer_t timer;
     uv_timer_cb wait_cb; /* what the timer runs when it fires */
+    int held;            /* waiting for the breaker: no timer, no request */
+    int gone;            /* a 410 settles the batch's records one by one (-on-gone) */
     struct slot *next_free;
 } slot_t;
 
@@ -54,18 +58,32 @@ struct deliveries {
     size_t open; /* slots open for records (-batch-linger) */
     int timers_init;
     int closed;
+    /* The target's circuit breaker (breaker.h). */
+    breaker_t breaker;
+    uv_timer_t probe_timer; /* the next probe, while open */
+    slot_t *probe;          /* the slot whose attempt is the probe in flight */
+    int probe_wanted;       /* a probe is due and nothing is held: the next record probes */
+    size_t held;
+    size_t probe_next; /* where the round robin of probes goes on */
+    uint64_t opened_at_ms;
+    uint64_t probes; /* since it opened */
 };
 
 typedef enum {
     VERDICT_DONE = 0,
     VERDICT_RETRY,
     VERDICT_FAILED,
+    VERDICT_HOLD,
+    VERDICT_GONE,
     VERDICT_IGNORE,
 } verdict_t;
 
 static void attempt(slot_t *sl);
 static void dlq_send(slot_t *sl);
 static void final_failure(slot_t *sl);
+static void gone(slot_t *sl);
+static void schedule_probe(deliveries_t *ds, int64_t retry_after_ms);
+static void hold(slot_t *sl);
 
 deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
                              const dispatch_ops_t *ops, void *ops_ctx,
@@ -86,6 +104,9 @@ deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stat
     ds->lim = (batch_limits_t){ds->batching ? (size_t)cfg->batch_max : 1,
                                cfg->batch_bytes > 0 ? (size_t)cfg->batch_bytes : SIZE_MAX,
                                cfg->batch_linger_ms > 0 ? (uint64_t)cfg->batch_linger_ms : 0};
+    breaker_init(&ds->breaker, cfg->breaker_threshold > 0 ? cfg->breaker_threshold : 10,
+                 cfg->breaker_backoff_ms > 0 ? (uint64_t)cfg->breaker_backoff_ms : 1000,
+                 cfg->breaker_backoff_max > 0 ? (uint64_t)cfg->breaker_backoff_max : 60000);
     ds->slots = kgw_calloc(ds->nslots, sizeof(*ds->slots));
     if (!ds->slots) {
         kgw_free(ds);
@@ -111,6 +132,8 @@ void deliveries_start(deliveries_t *ds)
         uv_timer_init(ds->loop, &ds->slots[i].timer);
         ds->slots[i].timer.data = &ds->slots[i];
     }
+    uv_timer_init(ds->loop, &ds->probe_timer);
+    ds->probe_timer.data = ds;
     ds->timers_init = 1;
 }
 
@@ -143,6 +166,16 @@ static void close_open(slot_t *sl)
     }
 }
 
+int deliveries_accepting(const deliveries_t *ds)
+{
+    return ds->breaker.state == BREAKER_CLOSED || (ds->probe_wanted && !ds->probe);
+}
+
+static void show_breaker(deliveries_t *ds)
+{
+    stats_set_breaker(ds->stats, (int)ds->breaker.state, breaker_state_name(ds->breaker.state));
+}
+
 /* Gives every record not settled yet ([lo, n)) back to the owner and frees
  * the slot. The slot is free before the owner takes the last record, so it
  * can start the next record (or see the drain) from inside. */
@@ -152,6 +185,19 @@ static void release(slot_t *sl, int done)
     batch_t *b = &sl->batch;
     uv_timer_stop(&sl->timer);
     close_open(sl);
+    if (sl->held) {
+        sl->held = 0;
+        ds->held--;
+    }
+    if (sl == ds->probe) {
+        /* The probe ended without an answer about the target (revoked,
+         * shutdown, 410): the next one is due after the backoff. */
+        ds->probe = NULL;
+        breaker_probe_failed(&ds->breaker);
+        show_breaker(ds);
+        if (!ds->owner.stopping_cb(ds->opaque))
+            schedule_probe(ds, -1);
+    }
     give_back(sl, b->lo, b->n - 1, done);
     rec_t *rec = b->items[b->n - 1];
     batch_reset(b);
@@ -185,8 +231,14 @@ static void wait_then(slot_t *sl, uv_timer_cb cb, uint64_t delay_ms)
 static void retry_cb(uv_timer_t *handle)
 {
     slot_t *sl = handle->data;
-    if (may_go_on(sl))
-        attempt(sl);
+    if (!may_go_on(sl))
+        return;
+    /* Opened meanwhile by another slot: no attempt but the probe. */
+    if (sl->ds->breaker.state != BREAKER_CLOSED && sl != sl->ds->probe) {
+        hold(sl);
+        return;
+    }
+    attempt(sl);
 }
 
 /* Logs a local failure (no memory, a full queue) once per record: a slot
@@ -271,6 +323,12 @@ static void start_range(slot_t *sl)
     else
         record_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), first->topic,
                           first->partition, first->offset);
+    /* Opened while the batch lingered or was split: held, like any record
+     * that is not the probe. */
+    if (sl->ds->breaker.state != BREAKER_CLOSED && sl != sl->ds->probe) {
+        hold(sl);
+        return;
+    }
     attempt(sl);
 }
 
@@ -350,7 +408,19 @@ void deliveries_submit(deliveries_t *ds, rec_t *rec)
     sl->local_failures = 0;
     sl->encoded = 0;
     sl->full = 0;
+    sl->held = 0;
+    sl->gone = 0;
     ds->active++;
+    if (ds->breaker.state != BREAKER_CLOSED) {
+        /* Nothing was held when the probe came due (their partitions were
+         * revoked): this record is the probe. */
+        ds->probe_wanted = 0;
+        ds->probe = sl;
+        ds->probes++;
+        breaker_probe_start(&ds->breaker);
+        stats_inc(ds->stats, STAT_BREAKER_PROBES);
+        show_breaker(ds);
+    }
     rec->part->inflight++;
     batch_reset(&sl->batch);
     if (!ds->batching) {
@@ -394,26 +464,34 @@ static void settled(slot_t *sl, int done)
     if (!may_go_on(sl))
         return;
     if (next == BATCH_NEXT_FAIL)
-        final_failure(sl);
+        sl->gone ? gone(sl) : final_failure(sl);
     else
         start_range(sl);
 }
 
 /*
- * What an attempt's result means for its record. The breaker (issue 12)
- * belongs here: a transport error, 408, 429, 5xx or a run of failures
- * would first count against the target's health and hold the record
- * rather than spend its retries.
+ * What an attempt's result means for its record: the target's health comes
+ * first (issue 12). A failure that says nothing about the record (transport
+ * error, 408, 429, 5xx, 401/403/404/405; breaker_outage()) gets its
+ * immediate retries while the breaker is closed, then opens it and is held;
+ * so is any failure while it is open, and the Nth consecutive failure of
+ * any kind. Only a failure while the target is otherwise healthy is the
+ * record's own (FAILED, -on-failure). *opened is set when this result
+ * opened the breaker.
  */
-static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms)
+static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms, int *opened)
 {
     deliveries_t *ds = sl->ds;
+    *opened = 0;
     if (sl->rec->part->revoked)
         return VERDICT_IGNORE;
     outcome_t outcome = policy_classify(req->status);
     if (outcome == OUTCOME_OK)
         return VERDICT_DONE;
-    if (outcome == OUTCOME_RETRY && sl->attempts <= ds->cfg->retries) {
+    if (req->status == 410)
+        return VERDICT_GONE;
+    if (outcome == OUTCOME_RETRY && ds->breaker.state == BREAKER_CLOSED &&
+        sl->attempts <= ds->cfg->retries) {
         if (ds->owner.stopping_cb(ds->opaque))
             return VERDICT_IGNORE;
         *delay_ms = policy_backoff_ms(ds->cfg->retry_delay_ms, sl->attempts,
@@ -425,7 +503,142 @@ static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms)
                         1000;
         return VERDICT_RETRY;
     }
+    if (breaker_failure(&ds->breaker, breaker_outage(req->status), opened) == BREAKER_HOLD)
+        return ds->owner.stopping_cb(ds->opaque) ? VERDICT_IGNORE : VERDICT_HOLD;
     return VERDICT_FAILED;
+}
+
+/* --- the circuit breaker --------------------------------------------------------- */
+
+static void probe_cb(uv_timer_t *handle)
+{
+    deliveries_t *ds = handle->data;
+    slot_t *pick = NULL;
+    if (ds->closed || ds->owner.stopping_cb(ds->opaque))
+        return;
+    /* Round robin: a record that fails on its own (one that always times
+     * out) must not keep the others from proving the target healthy. */
+    for (size_t n = 0; n < ds->nslots && !pick; n++) {
+        slot_t *sl = &ds->slots[(ds->probe_next + n) % ds->nslots];
+        if (sl->rec && sl->held && !sl->rec->part->revoked) {
+            pick = sl;
+            ds->probe_next = (size_t)(sl - ds->slots) + 1;
+        }
+    }
+    /* Records of partitions revoked while held are given up (the new owner
+     * redelivers them); releasing may re-arm this timer, so after the pick. */
+    for (size_t i = 0; i < ds->nslots; i++) {
+        slot_t *sl = &ds->slots[i];
+        if (sl->rec && sl->held && sl->rec->part->revoked)
+            release(sl, 0);
+    }
+    if (!pick) {
+        ds->probe_wanted = 1;
+        uv_timer_stop(&ds->probe_timer);
+        ds->owner.breaker_cb(1, ds->opaque);
+        return;
+    }
+    uv_timer_stop(&ds->probe_timer);
+    pick->held = 0;
+    ds->held--;
+    ds->probe = pick;
+    ds->probes++;
+    breaker_probe_start(&ds->breaker);
+    stats_inc(ds->stats, STAT_BREAKER_PROBES);
+    show_breaker(ds);
+    KGW_INFO("circuit breaker probe webhook_id=%s probe=%" PRIu64 " held=%zu", pick->req.webhook_id,
+             ds->probes, ds->held);
+    pick->attempts = 0;
+    attempt(pick);
+}
+
+/* Arms the next probe unless one is armed or in flight. */
+static void schedule_probe(deliveries_t *ds, int64_t retry_after_ms)
+{
+    if (ds->closed || ds->probe || ds->probe_wanted ||
+        uv_is_active((uv_handle_t *)&ds->probe_timer))
+        return;
+    uint64_t delay_ms = breaker_probe_delay_ms(&ds->breaker, retry_after_ms,
+                                               (uint32_t)random() * 2u + (uint32_t)(random() & 1));
+    uv_timer_start(&ds->probe_timer, probe_cb, delay_ms, 0);
+}
+
+/* The slot keeps its record, with nothing in flight, until a probe or the
+ * breaker's closing re-sends it. */
+static void hold(slot_t *sl)
+{
+    if (!sl->held) {
+        sl->held = 1;
+        sl->ds->held++;
+    }
+    uv_timer_stop(&sl->timer);
+    schedule_probe(sl->ds, -1);
+}
+
+/* A failed attempt held its record: the breaker opened, a probe failed, or
+ * another in-flight delivery failed while open. */
+static void held_result(slot_t *sl, const sink_req_t *req, int opened)
+{
+    deliveries_t *ds = sl->ds;
+    int64_t retry_after_ms = -1;
+    if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
+        retry_after_ms = (int64_t)(req->retry_after_s < ds->cfg->retry_after_max_s
+                                       ? req->retry_after_s
+                                       : ds->cfg->retry_after_max_s) *
+                         1000;
+    if (opened) {
+        ds->opened_at_ms = uv_now(ds->loop);
+        ds->probes = 0;
+        ds->probe_wanted = 0;
+        stats_inc(ds->stats, STAT_BREAKER_OPENS);
+        show_breaker(ds);
+        KGW_WARN("circuit breaker open: target unhealthy webhook_id=%s status=%ld error=\"%s\" "
+                 "consecutive_failures=%ld (no new deliveries and fetching paused; held records "
+                 "are re-sent one probe at a time; none goes to -on-failure)",
+                 req->webhook_id, req->status, req->error, ds->breaker.failures);
+        ds->owner.breaker_cb(0, ds->opaque);
+    } else if (sl == ds->probe) {
+        ds->probe = NULL;
+        breaker_probe_failed(&ds->breaker);
+        show_breaker(ds);
+        KGW_INFO("circuit breaker probe failed webhook_id=%s status=%ld error=\"%s\" probe=%" PRIu64
+                 " open_for_s=%" PRIu64,
+                 req->webhook_id, req->status, req->error, ds->probes,
+                 (uv_now(ds->loop) - ds->opened_at_ms) / 1000);
+    } else {
+        KGW_DEBUG("delivery held webhook_id=%s status=%ld error=\"%s\"", req->webhook_id,
+                  req->status, req->error);
+    }
+    if (!sl->held) {
+        sl->held = 1;
+        ds->held++;
+    }
+    schedule_probe(ds, retry_after_ms);
+}
+
+/* A success closed the breaker: every held record is re-sent at once and
+ * the owner resumes fetching and starting records. */
+static void breaker_closed(deliveries_t *ds)
+{
+    uv_timer_stop(&ds->probe_timer);
+    ds->probe = NULL;
+    ds->probe_wanted = 0;
+    show_breaker(ds);
+    KGW_WARN("circuit breaker closed: target healthy again open_for_s=%" PRIu64 " probes=%" PRIu64
+             " held=%zu (resuming deliveries)",
+             (uv_now(ds->loop) - ds->opened_at_ms) / 1000, ds->probes, ds->held);
+    for (size_t i = 0; i < ds->nslots; i++) {
+        slot_t *sl = &ds->slots[i];
+        if (!sl->rec || !sl->held)
+            continue;
+        sl->held = 0;
+        ds->held--;
+        if (may_go_on(sl)) {
+            sl->attempts = 0;
+            attempt(sl);
+        }
+    }
+    ds->owner.breaker_cb(1, ds->opaque);
 }
 
 void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
@@ -434,14 +647,25 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
     if (ds->closed || !sl->rec)
         return;
     uint64_t delay_ms = 0;
-    switch (judge(sl, req, &delay_ms)) {
+    int opened = 0;
+    switch (judge(sl, req, &delay_ms, &opened)) {
     case VERDICT_IGNORE:
         release(sl, 0);
         return;
     case VERDICT_DONE:
         for (size_t i = sl->batch.lo; i < sl->batch.hi; i++)
             stats_inc(ds->stats, STAT_DELIVERED);
+        if (sl == ds->probe)
+            ds->probe = NULL;
+        if (breaker_success(&ds->breaker))
+            breaker_closed(ds);
         settled(sl, 1);
+        return;
+    case VERDICT_HOLD:
+        held_result(sl, req, opened);
+        return;
+    case VERDICT_GONE:
+        gone(sl);
         return;
     case VERDICT_RETRY:
         stats_inc(ds->stats, STAT_RETRIED);
@@ -557,11 +781,56 @@ static void final_failure(slot_t *sl)
     }
 }
 
+/* 410 Gone: the endpoint says it will never take this record (nor, by the
+ * Standard Webhooks spec, any other): -on-gone. */
+static void gone(slot_t *sl)
+{
+    deliveries_t *ds = sl->ds;
+    const rec_t *rec = sl->rec;
+    if (ds->cfg->on_gone != ON_FAILURE_STOP && sl->batch.hi - sl->batch.lo > 1) {
+        /* -on-gone settles each record of the batch, one after the other
+         * (settled() comes back here for the next). */
+        sl->gone = 1;
+        batch_fail_each(&sl->batch);
+    }
+    stats_inc(ds->stats, STAT_GONE);
+    snprintf(sl->req.error, sizeof(sl->req.error), "HTTP 410");
+    switch (ds->cfg->on_gone) {
+    case ON_FAILURE_DLQ:
+        KGW_WARN("target answered 410 Gone, dead-lettering topic=%s partition=%d offset=%" PRId64,
+                 rec->topic, (int)rec->partition, rec->offset);
+        sl->local_failures = 0;
+        dlq_send(sl);
+        return;
+    case ON_FAILURE_SKIP:
+        stats_inc(ds->stats, STAT_SKIPPED);
+        KGW_ERROR("target answered 410 Gone, skipped topic=%s partition=%d offset=%" PRId64,
+                  rec->topic, (int)rec->partition, rec->offset);
+        settled(sl, 1);
+        return;
+    case ON_FAILURE_STOP:
+        KGW_ERROR("target answered 410 Gone, stopping topic=%s partition=%d offset=%" PRId64
+                  " target=%s (the endpoint is gone; everything before this offset is "
+                  "committed; -on-gone dlq or skip to go on)",
+                  rec->topic, (int)rec->partition, rec->offset, ds->cfg->target_url);
+        ds->owner.stop_cb(ds->opaque);
+        release(sl, 0);
+        return;
+    }
+}
+
 void deliveries_abandon_waiting(deliveries_t *ds)
 {
+    if (ds->timers_init)
+        uv_timer_stop(&ds->probe_timer);
+    ds->probe_wanted = 0;
     for (size_t i = 0; i < ds->nslots; i++) {
         slot_t *sl = &ds->slots[i];
-        if (sl->rec && uv_is_active((uv_handle_t *)&sl->timer)) {
+        if (sl->rec && sl->held) {
+            sl->held = 0;
+            ds->held--;
+            uv_timer_start(&sl->timer, retry_cb, 0, 0); /* gives it up: shutting down */
+        } else if (sl->rec && uv_is_active((uv_handle_t *)&sl->timer)) {
             uv_timer_stop(&sl->timer);
             uv_timer_start(&sl->timer, sl->wait_cb, 0, 0);
         }
@@ -579,6 +848,8 @@ void deliveries_close(deliveries_t *ds)
         uv_timer_stop(&ds->slots[i].timer);
         uv_close((uv_handle_t *)&ds->slots[i].timer, NULL);
     }
+    uv_timer_stop(&ds->probe_timer);
+    uv_close((uv_handle_t *)&ds->probe_timer, NULL);
 }
 
 void deliveries_destroy(deliveries_t *ds, void (*drop_cb)(rec_t *rec, void *opaque), void *opaque)

@@ -7,17 +7,25 @@
  * is processed (its offset may be committed) or abandoned (redelivered).
  *
  *   start -> encode -> attempt -> result -> judge:
- *     DONE     -> release(done)
+ *     DONE     -> release(done)        (and closes the breaker if it was open)
  *     RETRY    -> attempt again, now or from the slot's timer
+ *     HOLD     -> the slot keeps its record while the breaker is open; one
+ *                 probe at a time re-sends a held record; the first success
+ *                 re-sends them all
  *     FAILED   -> -on-failure: dlq_send -> report -> release(done) | skip | stop
+ *     GONE     -> 410: -on-gone: stop (default) | dlq | skip
  *     IGNORE   -> release(abandoned)   (partition revoked, or shutting down)
  *
- * judge() is the one place where an attempt's outcome becomes an action: a
- * circuit breaker (target health before record health) sits there, turning
- * outage-like failures into "hold" instead of counting them against the
- * record. A slot holds one record, or with -batch-max a batch (batch.h):
- * several records of one lane, one body, one verdict per attempt; a batch
- * refused for good is split, and release runs per record.
+ * judge() is the one place where an attempt's outcome becomes an action: the
+ * circuit breaker (breaker.h: target health before record health) sits
+ * there, turning outage-like failures (after their immediate retries) and a
+ * run of failures into HOLD instead of counting them against the record, so
+ * no record reaches -on-failure because of an outage. While the breaker is
+ * open deliveries_accepting() is false: the owner starts nothing new and
+ * pauses fetching (breaker_cb). A slot holds one record, or with -batch-max
+ * a batch (batch.h): several records of one lane, one body, one verdict per
+ * attempt (a held batch is held whole); a batch refused for good is split,
+ * and release runs per record.
  *
  * Loop thread only; every callback it registers runs there. Slots and
  * their bodies are allocated once and reused.
@@ -50,6 +58,9 @@ typedef struct delivery_owner {
      * back through release_cb like the first). */
     rec_t *(*peek_cb)(const rec_t *rec, void *opaque);
     void (*take_cb)(rec_t *rec, void *opaque);
+    /* deliveries_accepting() changed: 0 when the breaker opened (pause
+     * fetching), 1 when it closed or wants the next record as its probe. */
+    void (*breaker_cb)(int accepting, void *opaque);
 } delivery_owner_t;
 
 /* NULL on allocation failure. Everything borrowed must outlive the object. */
@@ -64,7 +75,10 @@ void deliveries_start(deliveries_t *ds);
 size_t deliveries_active(const deliveries_t *ds);
 int deliveries_has_free(const deliveries_t *ds);
 
-/* Starts rec in a free slot (deliveries_has_free() must be true). With
+/* False while the breaker is open: start no new record. */
+int deliveries_accepting(const deliveries_t *ds);
+
+/* Starts rec in a free slot (deliveries_has_free() and deliveries_accepting() true). With
  * -batch-max the slot takes the records queued behind it (peek_cb/take_cb)
  * and, with -batch-linger, stays open for more until the linger passes. */
 void deliveries_submit(deliveries_t *ds, rec_t *rec);
@@ -79,8 +93,9 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req);
 /* A dead-letter report: err 0 when the broker has the record. */
 void deliveries_dlq_done(deliveries_t *ds, void *msg_opaque, int err, const char *errstr);
 
-/* Shutdown: slots waiting out a backoff give their records up, on the next
- * loop turn (the caller may itself be about to release a slot). */
+/* Shutdown: slots waiting out a backoff or held by the breaker give their
+ * records up, on the next loop turn (the caller may itself be about to
+ * release a slot); no probe is sent any more. */
 void deliveries_abandon_waiting(deliveries_t *ds);
 
 /* Stops and closes the slots' timers; results arriving later are dropped.

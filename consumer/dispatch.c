@@ -79,7 +79,7 @@ static void drop_rec_cb(lanes_item_t *item, void *opaque)
 
 static void flow(dispatch_t *d, part_t *p)
 {
-    switch (parts_flow(&d->parts, p, !d->stopping)) {
+    switch (parts_flow(&d->parts, p, !d->stopping && deliveries_accepting(d->ds))) {
     case PARTS_FLOW_PAUSE:
         stats_inc(d->stats, STAT_PAUSES);
         KGW_DEBUG("partition paused topic=%s partition=%d buffered=%zu", p->topic,
@@ -339,6 +339,26 @@ static void take_cb(rec_t *rec, void *opaque)
     lanes_take_next(((dispatch_t *)opaque)->lanes, &rec->item);
 }
 
+/* The breaker opened: fetching pauses, so memory stays bounded however long
+ * the target is down (records already buffered stay, up to -max-buffered).
+ * It closed: partitions resume as their buffers allow, and records start. */
+static void breaker_cb(int accepting, void *opaque)
+{
+    dispatch_t *d = opaque;
+    if (d->stopping)
+        return;
+    for (part_t *p = d->parts.list; p; p = p->next) {
+        if (accepting) {
+            flow(d, p);
+        } else if (!p->paused) {
+            p->paused = 1;
+            d->ops->pause(d->ctx, p->topic, p->partition, 1);
+        }
+    }
+    if (accepting)
+        pump(d);
+}
+
 void dispatch_http_done(dispatch_t *d, sink_req_t *req)
 {
     deliveries_http_done(d->ds, req);
@@ -358,9 +378,10 @@ static void rate_cb(uv_timer_t *handle)
 
 static void pump(dispatch_t *d)
 {
-    if (!d->stopping)
+    if (!d->stopping && deliveries_accepting(d->ds))
         deliveries_feed(d->ds);
-    while (!d->stopping && deliveries_has_free(d->ds) && lanes_ready(d->lanes)) {
+    while (!d->stopping && deliveries_has_free(d->ds) && deliveries_accepting(d->ds) &&
+           lanes_ready(d->lanes)) {
         if (d->cfg->max_messages &&
             d->processed + deliveries_active(d->ds) >= (uint64_t)d->cfg->max_messages)
             return;
@@ -480,7 +501,7 @@ static void teardown(dispatch_t *d)
     deliveries_close(d->ds);
     d->ops->sink_stop(d->ctx);
     d->ops->close(d->ctx);
-    if (d->cfg->on_failure == ON_FAILURE_DLQ)
+    if (consumer_uses_dlq(d->cfg))
         d->ops->dlq_stop(d->ctx, SHUTDOWN_GRACE_MS);
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->rate_timer, NULL);
@@ -572,7 +593,8 @@ static void signal_cb(uv_signal_t *handle, int signum)
 dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
                          const dispatch_ops_t *ops, void *ops_ctx, char *errstr, size_t errstr_size)
 {
-    static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb, peek_cb, take_cb};
+    static const delivery_owner_t owner = {release_cb, stopping_cb, stop_cb,
+                                           peek_cb,    take_cb,     breaker_cb};
     dispatch_t *d = kgw_calloc(1, sizeof(*d));
     if (!d) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -592,6 +614,11 @@ dispatch_t *dispatch_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t 
         return NULL;
     }
     return d;
+}
+
+static const char *policy_name(on_failure_t p)
+{
+    return p == ON_FAILURE_DLQ ? "dlq" : p == ON_FAILURE_STOP ? "stop" : "skip";
 }
 
 int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
@@ -629,12 +656,11 @@ int dispatch_start(dispatch_t *d, char *errstr, size_t errstr_size)
         KGW_WARN("TLS verification of the target is OFF (--insecure): anyone on the path can "
                  "read and change the records sent to target=%s",
                  d->cfg->target_url);
-    KGW_INFO("started group=%s target=%s workers=%ld ordering=%s rate=%g on_failure=%s",
+    KGW_INFO("started group=%s target=%s workers=%ld ordering=%s rate=%g on_failure=%s "
+             "on_gone=%s breaker_threshold=%ld",
              d->cfg->group, d->cfg->target_url, d->cfg->workers, d->cfg->ordering_name,
-             d->cfg->rate_per_s,
-             d->cfg->on_failure == ON_FAILURE_DLQ    ? "dlq"
-             : d->cfg->on_failure == ON_FAILURE_STOP ? "stop"
-                                                     : "skip");
+             d->cfg->rate_per_s, policy_name(d->cfg->on_failure), policy_name(d->cfg->on_gone),
+             d->cfg->breaker_threshold);
     return 0;
 }
 

@@ -18,14 +18,17 @@ struct stats {
     uint64_t last_delivered;
     size_t in_flight, buffered;
     int64_t lag;
+    int breaker_state;
+    const char *breaker_name;
     /* What the last progress line showed: an unchanged one is not printed again. */
     uint64_t shown[STAT__COUNT];
     size_t shown_in_flight, shown_buffered;
     int64_t shown_lag;
+    int shown_breaker;
     int shown_any, shown_moving; /* shown_moving: that line's rate was not 0 */
     kgw_metrics_t *metrics;
     kgw_series_t *series[STAT__COUNT];
-    kgw_series_t *g_in_flight, *g_buffered, *g_lag;
+    kgw_series_t *g_in_flight, *g_buffered, *g_lag, *g_breaker;
     struct MHD_Daemon *mhd;
 };
 
@@ -82,6 +85,9 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
         {STAT_COMMIT_ERRORS, "kgw_consumer_commits_total", "result=\"error\""},
         {STAT_PAUSES, "kgw_consumer_partition_pauses_total", NULL},
         {STAT_HEADERS_SKIPPED, "kgw_consumer_headers_skipped_total", NULL},
+        {STAT_BREAKER_OPENS, "kgw_consumer_breaker_opens_total", NULL},
+        {STAT_BREAKER_PROBES, "kgw_consumer_breaker_probes_total", NULL},
+        {STAT_GONE, "kgw_consumer_records_total", "result=\"gone\""},
     };
     stats_t *st = calloc(1, sizeof(*st));
     if (!st || !(st->metrics = kgw_metrics_new())) {
@@ -109,6 +115,15 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
     kgw_metric_t *hskipped = kgw_metrics_add(
         st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_headers_skipped_total",
         "Record headers and -H templates not sent: not valid header text.", NULL, 0);
+    kgw_metric_t *opens =
+        kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_breaker_opens_total",
+                        "Times the target's circuit breaker opened.", NULL, 0);
+    kgw_metric_t *probes =
+        kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_breaker_probes_total",
+                        "Probes sent to the target while the breaker was open.", NULL, 0);
+    kgw_metric_t *breaker =
+        kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_breaker_state",
+                        "The target's circuit breaker: 0 closed, 1 open, 2 probing.", NULL, 0);
     kgw_metric_t *in_flight =
         kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_in_flight",
                         "Deliveries in flight (at most -workers).", NULL, 0);
@@ -126,12 +141,17 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
                             : !strcmp(map[i].family, "kgw_consumer_commits_total")        ? commits
                             : !strcmp(map[i].family, "kgw_consumer_headers_skipped_total")
                                 ? hskipped
-                                : pauses;
+                            : !strcmp(map[i].family, "kgw_consumer_breaker_opens_total")  ? opens
+                            : !strcmp(map[i].family, "kgw_consumer_breaker_probes_total") ? probes
+                                                                                          : pauses;
         st->series[map[i].c] = kgw_metric_series(fam, map[i].labels);
     }
     st->g_in_flight = kgw_metric_series(in_flight, NULL);
     st->g_buffered = kgw_metric_series(buffered, NULL);
     st->g_lag = kgw_metric_series(lag, NULL);
+    st->g_breaker = kgw_metric_series(breaker, NULL);
+    kgw_series_set(st->g_breaker, 0);
+    st->breaker_name = "closed";
     if (metrics_port > 0) {
         st->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                                    (uint16_t)metrics_port, NULL, NULL, handler, st,
@@ -181,14 +201,22 @@ void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t la
     kgw_series_set(st->g_lag, (double)lag);
 }
 
+void stats_set_breaker(stats_t *st, int state, const char *name)
+{
+    st->breaker_state = state;
+    st->breaker_name = name;
+    kgw_series_set(st->g_breaker, (double)state);
+}
+
 void stats_log_progress(stats_t *st, double elapsed_s)
 {
     /* An idle consumer printed the same line every interval and buried everything else on
      * make run's screen; the first line and every change still show. */
     if (st->shown_any && !st->shown_moving && !memcmp(st->shown, st->counters, sizeof(st->shown)) &&
         st->shown_lag == st->lag && st->shown_in_flight == st->in_flight &&
-        st->shown_buffered == st->buffered)
+        st->shown_buffered == st->buffered && st->shown_breaker == st->breaker_state)
         return;
+    st->shown_breaker = st->breaker_state;
     memcpy(st->shown, st->counters, sizeof(st->shown));
     st->shown_lag = st->lag;
     st->shown_in_flight = st->in_flight;
@@ -199,10 +227,11 @@ void stats_log_progress(stats_t *st, double elapsed_s)
     st->last_delivered = delivered;
     st->shown_moving = rate != 0;
     KGW_INFO("stats delivered=%llu retried=%llu failed=%llu dead_lettered=%llu skipped=%llu "
-             "rate=%.1f/s lag=%lld in_flight=%zu buffered=%zu pauses=%llu",
+             "rate=%.1f/s lag=%lld in_flight=%zu buffered=%zu pauses=%llu breaker=%s",
              (unsigned long long)delivered, (unsigned long long)st->counters[STAT_RETRIED],
              (unsigned long long)st->counters[STAT_FAILED],
              (unsigned long long)st->counters[STAT_DEAD_LETTERED],
              (unsigned long long)st->counters[STAT_SKIPPED], rate, (long long)st->lag,
-             st->in_flight, st->buffered, (unsigned long long)st->counters[STAT_PAUSES]);
+             st->in_flight, st->buffered, (unsigned long long)st->counters[STAT_PAUSES],
+             st->breaker_name);
 }

@@ -25,6 +25,9 @@ typedef enum {
     STAT_COMMIT_ERRORS,
     STAT_PAUSES,
     STAT_HEADERS_SKIPPED, /* record headers / -H templates not sent: unsafe text (shape.c) */
+    STAT_BREAKER_OPENS,   /* the circuit breaker opened (breaker.h) */
+    STAT_BREAKER_PROBES,  /* probes sent while it was open */
+    STAT_GONE,            /* records answered 410 Gone */
     STAT__COUNT,
 } stat_counter_t;
 
@@ -38,6 +41,8 @@ void stats_destroy(stats_t *st);
 void stats_inc(stats_t *st, stat_counter_t c);
 uint64_t stats_get(const stats_t *st, stat_counter_t c);
 void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t lag);
+/* The breaker's state (breaker_state_t: 0 closed, 1 open, 2 probing) and its name. */
+void stats_set_breaker(stats_t *st, int state, const char *name);
 
 /* Writes the progress line (delivered, retried, failed, rate since the last
  * call, lag) to the log, unless nothing in it changed since the line before

@@ -42,8 +42,37 @@ Test(cli, defaults_and_both_dash_styles)
     cr_assert_eq(cfg.retries, 3);
     cr_assert_eq(cfg.retry_delay_ms, 0);
     cr_assert_eq(cfg.ordering, ORDERING_PARTITION);
-    cr_assert_eq(cfg.on_failure, ON_FAILURE_SKIP);
+    cr_assert_eq(cfg.on_failure, ON_FAILURE_STOP, "nothing dropped unless asked (issue 12)");
+    cr_assert_eq(cfg.on_gone, ON_FAILURE_STOP);
+    cr_assert_eq(cfg.breaker_threshold, 10);
+    cr_assert_eq(cfg.breaker_backoff_ms, 1000);
+    cr_assert_eq(cfg.breaker_backoff_max, 60000);
     cr_assert_str_eq(cfg.offset_reset, "earliest");
+    cli_config_free(&cfg);
+}
+
+Test(cli, breaker_and_on_gone_flags)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    int rc = PARSE(&cfg, err, "-brokers", "b", "-topic", "t", "-target-url", "http://h/",
+                   "-on-gone", "skip", "-breaker-threshold", "3", "-breaker-backoff", "50",
+                   "-breaker-backoff-max", "200");
+    cr_assert_eq(rc, KGW_CONFIG_OK, "%s", err);
+    cr_assert_eq(cfg.on_gone, ON_FAILURE_SKIP);
+    cr_assert_eq(cfg.breaker_threshold, 3);
+    cr_assert_eq(cfg.breaker_backoff_ms, 50);
+    cr_assert_eq(cfg.breaker_backoff_max, 200);
+    cli_config_free(&cfg);
+    rc = PARSE(&cfg, err, "-brokers", "b", "-topic", "t", "-target-url", "http://h/", "-on-gone",
+               "dlq");
+    cr_assert_neq(rc, KGW_CONFIG_OK);
+    cr_assert(strstr(err, "--on-gone"), "%s", err);
+    cli_config_free(&cfg);
+    rc = PARSE(&cfg, err, "-brokers", "b", "-topic", "t", "-target-url", "http://h/",
+               "-breaker-backoff", "500", "-breaker-backoff-max", "100");
+    cr_assert_neq(rc, KGW_CONFIG_OK);
+    cr_assert(strstr(err, "--breaker-backoff-max"), "%s", err);
     cli_config_free(&cfg);
 }
 

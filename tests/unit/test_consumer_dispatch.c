@@ -37,6 +37,7 @@ typedef struct fake {
     int64_t committed_reply;        /* the group's committed offset, for every partition */
     int assignment_lost;
     int cooperative; /* the group rebalances incrementally */
+    long status_all; /* when set, every attempt is answered this status */
     /* Counters. */
     int source_starts, pauses, resumes, pause_alls, committed_calls, closes, sink_stops, dlq_stops,
         sends, empty_sends, dlq_sends, msg_frees, encodes, msgs;
@@ -203,7 +204,12 @@ static void sink_timer_cb(uv_timer_t *handle)
         sink_req_t *req = F.reqs[0];
         memmove(F.reqs, F.reqs + 1, (size_t)--F.nreqs * sizeof(F.reqs[0]));
         int poison = strstr(req->body->data, "poison") != NULL;
-        req->status = poison ? 400 : strstr(req->body->data, "down") ? 503 : 200;
+        int gone = strstr(req->body->data, "gone") != NULL;
+        req->status = F.status_all                      ? F.status_all
+                      : gone                            ? 410
+                      : poison                          ? 400
+                      : strstr(req->body->data, "down") ? 503
+                                                        : 200;
         req->curl_code = CURLE_OK;
         req->error[0] = '\0';
         req->retry_after_s = -1;
@@ -336,6 +342,10 @@ static void fake_init(long workers, on_failure_t on_failure, long max_messages)
     F.cfg.group = group;
     F.cfg.target_url = url;
     F.cfg.retry_after_max_s = 60;
+    F.cfg.on_gone = ON_FAILURE_STOP;
+    F.cfg.breaker_threshold = 10;
+    F.cfg.breaker_backoff_ms = 5;
+    F.cfg.breaker_backoff_max = 20;
     F.committed_reply = RD_KAFKA_OFFSET_INVALID;
     uv_timer_init(&F.loop, &F.sink_timer);
     uv_timer_init(&F.loop, &F.dlq_timer);
@@ -772,6 +782,11 @@ Test(dispatch, full_partition_pauses_and_resumes_at_half)
 
 /* --- batches (-batch-max) ------------------------------------------------------ */
 
+static uint64_t counter(stat_counter_t c)
+{
+    return stats_get(F.stats, c);
+}
+
 static void batch_init_cfg(long workers, on_failure_t on_failure, long max, long linger_ms)
 {
     fake_init(workers, on_failure, 0);
@@ -809,23 +824,31 @@ Test(dispatch, batch_refused_is_split_until_only_the_record_is_dead_lettered)
     cr_assert_eq(F.delivered, 7);
 }
 
-Test(dispatch, batch_out_of_retries_fails_each_record_unsent)
+/* Out of retries on an outage-like status (503): the target's trouble, not
+ * a record's. The batch is not split and none of its records goes to
+ * -on-failure: the breaker holds it whole and probes with the same body. */
+Test(dispatch, batch_out_of_retries_is_held_whole)
 {
     batch_init_cfg(1, ON_FAILURE_SKIP, 4, 0);
+    F.cfg.breaker_backoff_ms = 10;
+    F.cfg.breaker_backoff_max = 10;
     start();
     take("t", 0, NULL);
     record("t", 0, 0, "1"); /* goes alone: nothing queued behind it yet */
     record("t", 0, 1, "down");
     record("t", 0, 2, "1");
-    while (max_commit("t", 0) < 3)
+    while (F.sends < 4)
         uv_run(&F.loop, UV_RUN_ONCE);
-    cr_assert_eq(F.sends, 2, "a 503 batch out of retries is not split: %d sends", F.sends);
     cr_assert_str_eq(sent_bodies[0], "[1]", "a batch of one is still an array");
     cr_assert_str_eq(sent_bodies[1], "[down,1]");
-    cr_assert_eq(stats_get(F.stats, STAT_SKIPPED), 2, "each of its records skipped");
+    cr_assert_str_eq(sent_bodies[2], "[down,1]", "not split: the probe re-sends the batch");
+    cr_assert_str_eq(sent_bodies[3], "[down,1]");
+    cr_assert_eq(counter(STAT_BREAKER_OPENS), 1);
+    cr_assert_eq(stats_get(F.stats, STAT_SKIPPED), 0, "an outage skips nothing");
     dispatch_shutdown(F.d, 0);
     fake_finish();
     cr_assert_eq(F.delivered, 1);
+    cr_assert_eq(max_commit("t", 0), 1, "the processed prefix only");
 }
 
 Test(dispatch, batch_linger_sends_a_partial_batch)
@@ -895,4 +918,148 @@ Test(dispatch, batch_stop_gives_up_the_refused_record_and_those_behind_it)
     cr_assert_eq(F.delivered, 1);
     cr_assert_eq(F.dropped, 2, "the refused record and the one behind it are not processed");
     cr_assert_eq(max_commit("t", 0), 1, "committed up to the refused record, not past it");
+}
+
+/* --- the circuit breaker (issue 12) ------------------------------------------- */
+
+/* A target down (503 to everything) for a while, then back: nothing is
+ * skipped, no new delivery starts while it is down, then all are delivered. */
+Test(dispatch, outage_holds_records_and_the_first_success_resumes)
+{
+    fake_init(2, ON_FAILURE_SKIP, 0);
+    F.cfg.ordering = ORDERING_NONE;
+    F.status_all = 503;
+    start();
+    take("t", 0, NULL);
+    for (int64_t i = 0; i < 6; i++)
+        record("t", 0, i, "{}");
+    run_for(60);
+    cr_assert_eq(counter(STAT_BREAKER_OPENS), 1, "opened once");
+    cr_assert_eq(counter(STAT_SKIPPED), 0, "an outage skips nothing");
+    cr_assert_eq(counter(STAT_FAILED), 0);
+    cr_assert_geq(counter(STAT_BREAKER_PROBES), 1, "probed while down");
+    cr_assert_eq(F.sends, 2 + (int)counter(STAT_BREAKER_PROBES),
+                 "only probes are sent while open: %d sends", F.sends);
+    cr_assert_geq(F.pauses, 1, "fetching paused");
+    cr_assert_eq(max_commit("t", 0), -1);
+    F.status_all = 0;
+    run_for(60);
+    cr_assert_eq(counter(STAT_DELIVERED), 6, "all delivered once it is back");
+    cr_assert_geq(F.resumes, 1, "fetching resumed");
+    cr_assert_eq(max_commit("t", 0), 6);
+    shutdown_after(0);
+    fake_finish();
+}
+
+/* 404 to everything (a mistyped path) says nothing about the records. */
+Test(dispatch, not_found_to_everything_is_held_not_skipped)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    F.status_all = 404;
+    start();
+    take("t", 0, NULL);
+    for (int64_t i = 0; i < 3; i++)
+        record("t", 0, i, "{}");
+    run_for(50);
+    cr_assert_eq(counter(STAT_SKIPPED), 0);
+    cr_assert_eq(counter(STAT_BREAKER_OPENS), 1);
+    F.status_all = 0;
+    run_for(30);
+    cr_assert_eq(counter(STAT_DELIVERED), 3);
+    shutdown_after(0);
+    fake_finish();
+}
+
+/* 400 to everything: the first threshold-1 are the records' own, the Nth opens. */
+Test(dispatch, a_run_of_record_failures_opens_at_the_threshold)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    F.cfg.breaker_threshold = 3;
+    F.status_all = 400;
+    start();
+    take("t", 0, NULL);
+    for (int64_t i = 0; i < 5; i++)
+        record("t", 0, i, "{}");
+    run_for(50);
+    cr_assert_eq(counter(STAT_SKIPPED), 2, "two settled as the records' own failures");
+    cr_assert_eq(counter(STAT_BREAKER_OPENS), 1, "the third in a row opened it");
+    F.status_all = 0;
+    run_for(30);
+    cr_assert_eq(counter(STAT_DELIVERED), 3);
+    cr_assert_eq(max_commit("t", 0), 5);
+    shutdown_after(0);
+    fake_finish();
+}
+
+/* A poison record among successes is the record's own failure. */
+Test(dispatch, one_bad_record_among_successes_is_dead_lettered)
+{
+    fake_init(1, ON_FAILURE_DLQ, 5);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "{}");
+    record("t", 0, 1, "{}");
+    record("t", 0, 2, "{\"poison\":2}");
+    record("t", 0, 3, "{}");
+    record("t", 0, 4, "{}");
+    fake_finish();
+    cr_assert_eq(F.dlq_sends, 1);
+    cr_assert_eq(F.delivered, 4);
+    cr_assert_eq(max_commit("t", 0), 5);
+}
+
+Test(dispatch, gone_stops_and_commits_before_the_record_only)
+{
+    fake_init(1, ON_FAILURE_SKIP, 0);
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "{}");
+    record("t", 0, 1, "{}");
+    record("t", 0, 2, "{\"gone\":2}");
+    record("t", 0, 3, "{}");
+    fake_finish();
+    cr_assert_eq(F.exit_code, 1);
+    cr_assert_eq(F.delivered, 2);
+    cr_assert_eq(max_commit("t", 0), 2, "commit stops at the gone record");
+}
+
+Test(dispatch, gone_skip_goes_on)
+{
+    fake_init(1, ON_FAILURE_STOP, 3);
+    F.cfg.on_gone = ON_FAILURE_SKIP;
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "{\"gone\":0}");
+    record("t", 0, 1, "{}");
+    record("t", 0, 2, "{}");
+    fake_finish();
+    cr_assert_eq(F.exit_code, 0);
+    cr_assert_eq(max_commit("t", 0), 3);
+}
+
+/* Shutdown while open: held records are given up at once (no backoff is
+ * waited out), and nothing past the processed prefix is committed. */
+Test(dispatch, shutdown_while_open_is_prompt)
+{
+    fake_init(2, ON_FAILURE_SKIP, 0);
+    F.cfg.ordering = ORDERING_NONE;
+    F.cfg.breaker_backoff_ms = 60000;
+    F.cfg.breaker_backoff_max = 60000;
+    start();
+    take("t", 0, NULL);
+    record("t", 0, 0, "{}");
+    run_for(10);
+    F.status_all = 503;
+    record("t", 0, 1, "{}");
+    record("t", 0, 2, "{}");
+    run_for(20);
+    cr_assert_eq(counter(STAT_BREAKER_OPENS), 1);
+    uint64_t t0 = uv_hrtime();
+    dispatch_shutdown(F.d, 0);
+    fake_finish();
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    cr_assert_lt(ms, 1000, "no backoff waited out: %llu ms", (unsigned long long)ms);
+    cr_assert_eq(F.exit_code, 0);
+    cr_assert_eq(F.dropped, 2, "the held records are abandoned, not processed");
+    cr_assert_eq(max_commit("t", 0), 1, "the processed prefix only");
 }

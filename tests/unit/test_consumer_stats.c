@@ -56,3 +56,32 @@ Test(stats, progress_only_when_something_changed)
     close(fds[0]);
     close(fds[1]);
 }
+
+/* The breaker's state is in the progress line, and a change of it alone shows a line. */
+Test(stats, progress_line_shows_the_breaker)
+{
+    int fds[2];
+    char err[128], buf[8192];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_neq(fcntl(fds[0], F_SETFL, O_NONBLOCK), -1);
+    kgw_log_set_fd(fds[1]);
+    stats_t *st = stats_new(0, err, sizeof(err));
+    cr_assert(st, "%s", err);
+    stats_log_progress(st, 5.0);
+    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, "breaker=closed"), "%s", buf);
+    stats_log_progress(st, 5.0);
+    cr_assert_eq(lines_in(fds[0]), 0, "idle: quiet");
+    stats_set_breaker(st, 1, "open");
+    stats_log_progress(st, 5.0);
+    n = read(fds[0], buf, sizeof(buf) - 1);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, "breaker=open"), "the state change alone shows a line: %s", buf);
+    stats_destroy(st);
+    kgw_log_set_fd(2);
+    close(fds[0]);
+    close(fds[1]);
+}
