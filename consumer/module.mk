@@ -11,8 +11,9 @@ CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_re
                       tests/unit/test_consumer_dispatch.c tests/unit/test_consumer_parts.c \
                       tests/unit/test_consumer_encode.c
 
-# HMAC-SHA256 for webhook signatures (consumer/signature.c).
-CONSUMER_LIBS := $(shell pkg-config --libs gnutls)
+# Webhook signatures (consumer/signature.c): HMAC-SHA256 and PEM parsing from GnuTLS,
+# ed25519 from Nettle (hogweed).
+CONSUMER_LIBS := $(shell pkg-config --libs gnutls hogweed nettle)
 
 BINS += $(BUILD)/kgw-consumer
 $(BUILD)/kgw-consumer: $(BUILD)/consumer/main.o $(CONSUMER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)

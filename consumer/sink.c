@@ -10,6 +10,7 @@
  */
 #include "consumer/sink.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "common/kgw_fmt.h"
 #include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
+#include "common/kgw_security.h"
 #include "consumer/policy.h"
 #include "consumer/shape.h"
 #include "consumer/signature.h"
@@ -77,7 +79,8 @@ struct sink {
     size_t nworkers;
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
-    signature_keys_t keys;         /* n 0: requests are not signed */
+    signature_keys_t keys;         /* none: requests are not signed */
+    char *basic_user, *basic_pass; /* --basic-auth-file, wiped at destroy */
     int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
 
@@ -336,6 +339,18 @@ static CURL *easy_new(worker_t *w)
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (cfg->client_cert) { /* mutual TLS; curl copies the paths */
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, cfg->client_cert);
+        curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(easy, CURLOPT_SSLKEY,
+                         cfg->client_key ? cfg->client_key : cfg->client_cert);
+        curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (w->s->basic_user) { /* sent on the first request: only Basic is allowed */
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(easy, CURLOPT_USERNAME, w->s->basic_user);
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, w->s->basic_pass);
+    }
     return easy;
 }
 
@@ -415,7 +430,7 @@ static void start_req(worker_t *w, sink_req_t *req)
     }
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
     n[1] = (struct curl_slist){req->hdr_ts, tail};
-    if (s->keys.n) {
+    if (signature_keys_any(&s->keys)) {
         char sig[SIGNATURES_MAX];
         if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
             req->curl_code = CURLE_FAILED_INIT;
@@ -557,6 +572,58 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
     return 0;
 }
 
+/* Reads the secret of --basic-auth-file and checks that the mutual TLS
+ * files can be read, so that a typo stops startup rather than fails every
+ * delivery later (curl reads them at each new connection). */
+static int auth_files_load(sink_t *s, const consumer_config_t *cfg, char *errstr,
+                           size_t errstr_size)
+{
+    const char *files[] = {cfg->client_cert, cfg->client_key};
+    const char *flags[] = {"--client-cert", "--client-key"};
+    for (size_t i = 0; i < 2; i++) {
+        FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+        if (files[i] && !f) {
+            snprintf(errstr, errstr_size, "%s: cannot read %s: %s", flags[i], files[i],
+                     strerror(errno));
+            return -1;
+        }
+        if (f)
+            fclose(f);
+    }
+    if (!cfg->basic_auth_file)
+        return 0;
+    char *secret =
+        kgw_secret_read_file(cfg->basic_auth_file, "--basic-auth-file", errstr, errstr_size);
+    if (!secret)
+        return -1;
+    char *colon = strchr(secret, ':');
+    if (!colon || colon == secret) {
+        snprintf(errstr, errstr_size, "--basic-auth-file: %s does not hold user:password",
+                 cfg->basic_auth_file);
+        memset(secret, 0, strlen(secret));
+        free(secret);
+        return -1;
+    }
+    *colon = '\0';
+    s->basic_user = strdup(secret);
+    s->basic_pass = strdup(colon + 1);
+    memset(colon + 1, 0, strlen(colon + 1));
+    free(secret);
+    if (!s->basic_user || !s->basic_pass) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void secret_free(char *p)
+{
+    if (p) {
+        memset(p, 0, strlen(p));
+        free(p);
+    }
+}
+
 sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
                  char *errstr, size_t errstr_size)
 {
@@ -574,6 +641,15 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         free(s);
         return NULL;
     }
+    if (cfg->signing_key_file) {
+        if (signature_edkey_load(&s->keys.ed, cfg->signing_key_file, errstr, errstr_size))
+            goto fail;
+        char pub[SIGNATURE_PUBLIC_MAX];
+        signature_edkey_public(&s->keys.ed, pub);
+        KGW_INFO("signing with ed25519 (v1a) public_key=%s", pub);
+    }
+    if (auth_files_load(s, cfg, errstr, errstr_size))
+        goto fail;
     shape_t *sh = shape_new(cfg, errstr, errstr_size);
     if (!sh)
         goto fail;
@@ -700,6 +776,8 @@ void sink_destroy(sink_t *s)
     if (s->outbox_init)
         kgw_handoff_term(&s->outbox);
     signature_keys_term(&s->keys);
+    secret_free(s->basic_user);
+    secret_free(s->basic_pass);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);
 }
