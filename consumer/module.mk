@@ -3,7 +3,7 @@ CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/la
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
                  consumer/deadletter.c consumer/parts.c consumer/delivery.c \
                  consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c \
-                 consumer/shape.c
+                 consumer/shape.c consumer/token.c consumer/oauth2.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \

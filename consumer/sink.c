@@ -65,6 +65,10 @@ struct worker {
     size_t assigned;
     /* Completed requests, handed to the loop thread in one go per wake-up. */
     kgw_handoff_node_t *done_head, *done_tail;
+    /* --oauth2-token-url: requests waiting for a token, and the token
+     * thread's wake-up after each fetch. */
+    kgw_handoff_node_t *auth_head, *auth_tail;
+    uv_async_t auth_async;
 };
 
 struct sink {
@@ -81,6 +85,7 @@ struct sink {
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
     signature_keys_t keys;         /* none: requests are not signed */
     char *basic_user, *basic_pass; /* --basic-auth-file, wiped at destroy */
+    oauth2_t *oauth2;              /* --oauth2-token-url, or NULL */
     int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
 
@@ -113,10 +118,13 @@ static void flush_done(worker_t *w)
     w->done_head = w->done_tail = NULL;
 }
 
+static void start_req(worker_t *w, sink_req_t *req);
+
 static void check_info(worker_t *w)
 {
     CURLMsg *msg;
     int pending;
+    kgw_handoff_node_t *again_head = NULL, *again_tail = NULL;
     while ((msg = curl_multi_info_read(w->multi, &pending))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -141,7 +149,25 @@ static void check_info(worker_t *w)
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         w->pool[w->npool++] = easy;
+        if (req->bearer && req->status == 401 && !req->auth_retried) {
+            /* The token was refused: one new token, one more try, inside
+             * this attempt (the caller's policy sees only the outcome). */
+            oauth2_invalidate(w->s->oauth2, req->bearer);
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
+            req->auth_retried = 1;
+            queue_push(&again_head, &again_tail, req);
+            continue;
+        }
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
+    }
+    /* Started after the loop: curl's message list is not touched while read. */
+    while (again_head) {
+        kgw_handoff_node_t *next = again_head->next;
+        start_req(w, REQ_OF(again_head));
+        again_head = next;
     }
 }
 
@@ -389,6 +415,20 @@ static void start_req(worker_t *w, sink_req_t *req)
     req->retry_after_s = -1;
     req->elapsed_s = 0;
     req->easy = NULL;
+    if (s->oauth2 && !req->bearer) {
+        switch (oauth2_get(s->oauth2, &req->auth_cursor, &req->bearer, req->error,
+                           sizeof(req->error))) {
+        case OAUTH2_READY:
+            break;
+        case OAUTH2_WAIT: /* auth_async_cb starts it again after the next fetch */
+            queue_push(&w->auth_head, &w->auth_tail, req);
+            return;
+        case OAUTH2_FAILED: /* a transport error to the caller: an outage */
+            req->curl_code = CURLE_COULDNT_CONNECT;
+            queue_push(&w->done_head, &w->done_tail, req);
+            return;
+        }
+    }
 
     /* Standard Webhooks: webhook-id is stable across retries, the timestamp
      * is the attempt's. */
@@ -411,6 +451,8 @@ static void start_req(worker_t *w, sink_req_t *req)
         if (shape_frame_get((record_buf_t *)req->body, &fv)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "not a request frame");
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
             queue_push(&w->done_head, &w->done_tail, req);
             return;
         }
@@ -428,6 +470,10 @@ static void start_req(worker_t *w, sink_req_t *req)
         body_len = fv.body_len;
         url = fv.url ? fv.url : s->cfg->target_url;
     }
+    if (req->bearer) { /* the attempt's own token, last before the fixed lines */
+        n[3] = (struct curl_slist){(char *)oauth2_bearer_header(req->bearer), tail};
+        tail = &n[3];
+    }
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
     n[1] = (struct curl_slist){req->hdr_ts, tail};
     if (signature_keys_any(&s->keys)) {
@@ -435,6 +481,8 @@ static void start_req(worker_t *w, sink_req_t *req)
         if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "cannot sign the request");
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
             queue_push(&w->done_head, &w->done_tail, req);
             return;
         }
@@ -447,6 +495,8 @@ static void start_req(worker_t *w, sink_req_t *req)
     if (!easy) {
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request (out of memory)");
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
         return;
     }
@@ -464,8 +514,32 @@ static void start_req(worker_t *w, sink_req_t *req)
         w->pool[w->npool++] = easy;
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request");
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
     }
+}
+
+/* HTTP thread: a token fetch finished; the waiting requests try again (they
+ * start, fail as an outage, or wait for the next fetch). */
+static void auth_async_cb(uv_async_t *handle)
+{
+    worker_t *w = handle->data;
+    kgw_handoff_node_t *n = w->auth_head;
+    w->auth_head = w->auth_tail = NULL;
+    while (n) {
+        kgw_handoff_node_t *next = n->next;
+        start_req(w, REQ_OF(n));
+        n = next;
+    }
+    flush_done(w);
+}
+
+/* Token thread: wakes one HTTP thread (uv_async_send is thread-safe). */
+static void auth_notify_cb(void *opaque)
+{
+    worker_t *w = opaque;
+    uv_async_send(&w->auth_async);
 }
 
 static void worker_close_cb(uv_handle_t *handle)
@@ -479,14 +553,24 @@ static void worker_shutdown(worker_t *w)
 {
     /* Cleaning up the multi closes the cached connections (closesocket_fn
      * closes their poll handles); the easy handles stay for sink_destroy(). */
-    for (size_t i = 0; i < w->nall; i++)
+    for (size_t i = 0; i < w->nall; i++) {
+        sink_req_t *req = NULL;
+        curl_easy_getinfo(w->all[i], CURLINFO_PRIVATE, (char **)&req);
+        if (req) { /* abandoned in flight: its token reference goes */
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
+        }
         curl_multi_remove_handle(w->multi, w->all[i]); /* harmless when not added */
+    }
+    w->auth_head = w->auth_tail = NULL; /* waiting for a token: abandoned too */
     curl_multi_cleanup(w->multi);
     w->multi = NULL;
     while (w->socks)
         sock_close(w, w->socks);
     w->handles_init = 0;
     uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+    if (w->s->oauth2)
+        uv_close((uv_handle_t *)&w->auth_async, worker_close_cb);
     kgw_handoff_close(&w->inbox);
 }
 
@@ -563,6 +647,19 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
         return -1;
     }
     w->timer.data = w;
+    if (s->oauth2) {
+        if (uv_async_init(&w->loop, &w->auth_async, auth_async_cb)) {
+            uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+            snprintf(errstr, errstr_size, "cannot create an HTTP thread's handles");
+            return -1;
+        }
+        w->auth_async.data = w;
+        if (oauth2_subscribe(s->oauth2, auth_notify_cb, w)) {
+            w->handles_init = 1;
+            snprintf(errstr, errstr_size, "too many HTTP threads for the OAuth2 token thread");
+            return -1;
+        }
+    }
     w->handles_init = 1;
     if (uv_thread_create(&w->thread, worker_main, w)) {
         snprintf(errstr, errstr_size, "cannot start an HTTP thread");
@@ -650,6 +747,8 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
     }
     if (auth_files_load(s, cfg, errstr, errstr_size))
         goto fail;
+    if (cfg->oauth2_token_url && !(s->oauth2 = oauth2_new(cfg, errstr, errstr_size)))
+        goto fail;
     shape_t *sh = shape_new(cfg, errstr, errstr_size);
     if (!sh)
         goto fail;
@@ -690,6 +789,9 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         if (worker_init(s, &s->workers[i], share, errstr, errstr_size))
             goto fail;
     }
+    /* After the workers subscribed: its first fetch starts now. */
+    if (s->oauth2 && oauth2_start(s->oauth2, errstr, errstr_size))
+        goto fail;
     return s;
 fail:
     sink_destroy(s);
@@ -711,6 +813,9 @@ int sink_send(sink_t *s, sink_req_t *req)
             best = i;
     worker_t *w = &s->workers[best];
     req->worker = best;
+    req->bearer = NULL;
+    req->auth_cursor = 0;
+    req->auth_retried = 0;
     if (kgw_handoff_push(&w->inbox, &req->node)) /* its thread is stopping */
         return -1;
     w->assigned++;
@@ -719,6 +824,8 @@ int sink_send(sink_t *s, sink_req_t *req)
 
 static void stop_threads(sink_t *s)
 {
+    /* First: the token thread wakes HTTP threads, whose handles close below. */
+    oauth2_stop(s->oauth2);
     for (size_t i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
         if (!w->thread_started)
@@ -758,8 +865,11 @@ void sink_destroy(sink_t *s)
         }
         while (w->socks)
             sock_close(w, w->socks);
-        if (w->handles_init)
+        if (w->handles_init) {
             uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+            if (s->oauth2)
+                uv_close((uv_handle_t *)&w->auth_async, worker_close_cb);
+        }
         if (w->inbox_init)
             kgw_handoff_term(&w->inbox); /* closes the async if the thread did not */
         if (w->loop_init) {
@@ -776,6 +886,7 @@ void sink_destroy(sink_t *s)
     if (s->outbox_init)
         kgw_handoff_term(&s->outbox);
     signature_keys_term(&s->keys);
+    oauth2_destroy(s->oauth2);
     secret_free(s->basic_user);
     secret_free(s->basic_pass);
     curl_slist_free_all(s->fixed_hdrs);
