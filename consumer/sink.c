@@ -10,7 +10,6 @@
  */
 #include "consumer/sink.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@
 #include "common/kgw_fmt.h"
 #include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
-#include "common/kgw_security.h"
+#include "consumer/credentials.h"
 #include "consumer/policy.h"
 #include "consumer/shape.h"
 #include "consumer/signature.h"
@@ -84,7 +83,7 @@ struct sink {
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
     signature_keys_t keys;         /* none: requests are not signed */
-    char *basic_user, *basic_pass; /* --basic-auth-file, wiped at destroy */
+    credentials_t creds;           /* --basic-auth-file, --client-cert */
     oauth2_t *oauth2;              /* --oauth2-token-url, or NULL */
     int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
@@ -365,18 +364,7 @@ static CURL *easy_new(worker_t *w)
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (cfg->client_cert) { /* mutual TLS; curl copies the paths */
-        curl_easy_setopt(easy, CURLOPT_SSLCERT, cfg->client_cert);
-        curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(easy, CURLOPT_SSLKEY,
-                         cfg->client_key ? cfg->client_key : cfg->client_cert);
-        curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
-    }
-    if (w->s->basic_user) { /* sent on the first request: only Basic is allowed */
-        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(easy, CURLOPT_USERNAME, w->s->basic_user);
-        curl_easy_setopt(easy, CURLOPT_PASSWORD, w->s->basic_pass);
-    }
+    credentials_apply(&w->s->creds, cfg, easy);
     return easy;
 }
 
@@ -669,58 +657,6 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
     return 0;
 }
 
-/* Reads the secret of --basic-auth-file and checks that the mutual TLS
- * files can be read, so that a typo stops startup rather than fails every
- * delivery later (curl reads them at each new connection). */
-static int auth_files_load(sink_t *s, const consumer_config_t *cfg, char *errstr,
-                           size_t errstr_size)
-{
-    const char *files[] = {cfg->client_cert, cfg->client_key};
-    const char *flags[] = {"--client-cert", "--client-key"};
-    for (size_t i = 0; i < 2; i++) {
-        FILE *f = files[i] ? fopen(files[i], "r") : NULL;
-        if (files[i] && !f) {
-            snprintf(errstr, errstr_size, "%s: cannot read %s: %s", flags[i], files[i],
-                     strerror(errno));
-            return -1;
-        }
-        if (f)
-            fclose(f);
-    }
-    if (!cfg->basic_auth_file)
-        return 0;
-    char *secret =
-        kgw_secret_read_file(cfg->basic_auth_file, "--basic-auth-file", errstr, errstr_size);
-    if (!secret)
-        return -1;
-    char *colon = strchr(secret, ':');
-    if (!colon || colon == secret) {
-        snprintf(errstr, errstr_size, "--basic-auth-file: %s does not hold user:password",
-                 cfg->basic_auth_file);
-        memset(secret, 0, strlen(secret));
-        free(secret);
-        return -1;
-    }
-    *colon = '\0';
-    s->basic_user = strdup(secret);
-    s->basic_pass = strdup(colon + 1);
-    memset(colon + 1, 0, strlen(colon + 1));
-    free(secret);
-    if (!s->basic_user || !s->basic_pass) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-static void secret_free(char *p)
-{
-    if (p) {
-        memset(p, 0, strlen(p));
-        free(p);
-    }
-}
-
 sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *done_cb, void *opaque,
                  char *errstr, size_t errstr_size)
 {
@@ -745,7 +681,7 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         signature_edkey_public(&s->keys.ed, pub);
         KGW_INFO("signing with ed25519 (v1a) public_key=%s", pub);
     }
-    if (auth_files_load(s, cfg, errstr, errstr_size))
+    if (credentials_load(&s->creds, cfg, errstr, errstr_size))
         goto fail;
     if (cfg->oauth2_token_url && !(s->oauth2 = oauth2_new(cfg, errstr, errstr_size)))
         goto fail;
@@ -887,8 +823,7 @@ void sink_destroy(sink_t *s)
         kgw_handoff_term(&s->outbox);
     signature_keys_term(&s->keys);
     oauth2_destroy(s->oauth2);
-    secret_free(s->basic_user);
-    secret_free(s->basic_pass);
+    credentials_term(&s->creds);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);
 }

@@ -143,14 +143,21 @@ void token_error_describe(long status, const char *body, size_t len, char *out, 
     size_t used = n < 0 ? 0 : (size_t)n < out_size ? (size_t)n : out_size - 1;
     json_error_t jerr;
     json_t *root = body && len ? json_loadb(body, len, 0, &jerr) : NULL;
-    const char *fields[] = {"error", "error_description"};
-    for (size_t i = 0; i < 2; i++) {
-        const char *v = json_string_value(json_object_get(root, fields[i]));
-        if (!v || used + 3 >= out_size)
-            continue;
-        out[used++] = i ? ' ' : ':';
+    const char *code = json_string_value(json_object_get(root, "error"));
+    const char *desc = json_string_value(json_object_get(root, "error_description"));
+    if (code && used + 3 < out_size) {
+        out[used++] = ':';
         out[used++] = ' ';
-        used = add_clean(out, used, out_size, v);
+        used = add_clean(out, used, out_size, code);
+    }
+    if (code && desc && used + 3 < out_size) {
+        out[used++] = ' ';
+        out[used++] = '(';
+        used = add_clean(out, used, out_size, desc);
+        if (used + 1 < out_size) {
+            out[used++] = ')';
+            out[used] = '\0';
+        }
     }
     json_decref(root);
 }
