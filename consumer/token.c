@@ -127,7 +127,7 @@ int64_t token_backoff_ms(unsigned failures)
 /* Appends at most 120 printable ASCII characters of s (others become '?'). */
 static size_t add_clean(char *out, size_t used, size_t out_size, const char *s)
 {
-    for (size_t i = 0; s[i] && i < 120 && used + 1 < out_size; i++) {
+    for (size_t i = 0; i < 120 && s[i] && used + 1 < out_size; i++) {
         unsigned char c = (unsigned char)s[i];
         out[used++] = c >= ' ' && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
     }

@@ -25,7 +25,8 @@ CLIENT_SECRET="cs-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s\n' "$CLIENT_SECRET" >"$TMP/client-secret"
 SUFFIX=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-# start_tokens NAME [token_server.py flags]: sets TOKEN_URL, TOKEN_PORT, TOKEN_LOG.
+# start_tokens NAME [token_server.py flags]: sets TOKEN_URL, TOKEN_LOG and OAUTH (the
+# consumer's --oauth2-* flags for it).
 start_tokens() {
     local name=$1
     shift
@@ -36,10 +37,8 @@ start_tokens() {
     wait_until 10 test -s "$TMP/$name.port" || return 1
     TOKEN_PORT=$(cat "$TMP/$name.port")
     TOKEN_URL=http://127.0.0.1:$TOKEN_PORT/token
-}
-oauth_flags() {
-    echo --oauth2-token-url "$TOKEN_URL" --oauth2-client-id kgw-test \
-        --oauth2-client-secret-file "$TMP/client-secret"
+    OAUTH=(--oauth2-token-url "$TOKEN_URL" --oauth2-client-id kgw-test
+        --oauth2-client-secret-file "$TMP/client-secret")
 }
 exits_with() {
     local rc=0
@@ -70,8 +69,7 @@ start_tokens tok --expires-in 2
 start_receiver r-oauth
 METRICS_PORT=$(free_port)
 produce "$T" 3 a
-# shellcheck disable=SC2046 # oauth_flags prints separate words on purpose
-start_consumer c-oauth -topic "$T" -group "g-oauth-$RUN_ID" $(oauth_flags) \
+start_consumer c-oauth -topic "$T" -group "g-oauth-$RUN_ID" "${OAUTH[@]}" \
     --oauth2-scope "events.write events.read" -metrics-port "$METRICS_PORT" "${DEBUG_FLAGS[@]}"
 C1=$CONSUMER_PID
 check "oauth2: the first 3 records delivered" wait_until 20 delivered 3
@@ -117,8 +115,7 @@ note "captured (oauth2): $(python3 -c 'import json,sys; r=json.loads(open(sys.ar
 start_tokens tok401 --expires-in 60
 start_receiver r-401 --reject-auth "Bearer tok-1.$SUFFIX" --delay 0.2
 produce "$T" 4 c
-# shellcheck disable=SC2046
-start_consumer c-401 -topic "$T" -group "g-401-$RUN_ID" $(oauth_flags) -max-messages 10 \
+start_consumer c-401 -topic "$T" -group "g-401-$RUN_ID" "${OAUTH[@]}" -max-messages 10 \
     -retries 0 -on-failure stop -ordering none
 check "401: the run exits 0 (-retries 0 -on-failure stop: no attempt failed)" \
     exits_with 0 "$CONSUMER_PID"
@@ -147,8 +144,7 @@ check "401: the refresh is logged" grep -q 'oauth2 token refused by the target (
 # 3. The token server fails twice (503): deliveries wait, nothing is lost.
 start_tokens tok503 --expires-in 60 --fail-first 2
 start_receiver r-503
-# shellcheck disable=SC2046
-start_consumer c-503 -topic "$T" -group "g-503-$RUN_ID" $(oauth_flags) -max-messages 10 \
+start_consumer c-503 -topic "$T" -group "g-503-$RUN_ID" "${OAUTH[@]}" -max-messages 10 \
     -on-failure stop
 check "outage: the run exits 0 (-on-failure stop: no record failed)" exits_with 0 "$CONSUMER_PID"
 check_eq "outage: every record delivered once, with a token" "10 10" \
@@ -207,7 +203,7 @@ misuse() {
 }
 check "misuse: --oauth2-token-url without a client id" misuse --oauth2-token-url "$TOKEN_URL"
 check "misuse: --oauth2-client-id alone" misuse --oauth2-client-id x
-check "misuse: --basic-auth-file with oauth2" misuse --basic-auth-file "$TMP/basic" $(oauth_flags)
+check "misuse: --basic-auth-file with oauth2" misuse --basic-auth-file "$TMP/basic" "${OAUTH[@]}"
 check "misuse: -H Authorization with --basic-auth-file" misuse -H 'Authorization: x' --basic-auth-file "$TMP/basic"
 check "misuse: --client-key without --client-cert" misuse --client-key "$TMP/client.key"
 finish
