@@ -10,6 +10,7 @@
 #  4. Mutual TLS (openssl-made CA, server and client certificates; receiver.py
 #     requires a client certificate from the CA): delivered with
 #     --client-cert/--client-key, refused without.
+#     OAuth2 with an https token server (verified with --ca-file) and mTLS at once.
 #  5. --basic-auth-file.
 # No secret (client secret, token, Basic password) appears in the consumer's
 # log at debug level with stats lines, in /proc/PID/cmdline or in /metrics.
@@ -36,7 +37,7 @@ start_tokens() {
         --token-suffix "$SUFFIX" "$@"
     wait_until 10 test -s "$TMP/$name.port" || return 1
     TOKEN_PORT=$(cat "$TMP/$name.port")
-    TOKEN_URL=http://127.0.0.1:$TOKEN_PORT/token
+    TOKEN_URL=${TOKEN_SCHEME:-http}://127.0.0.1:$TOKEN_PORT/token
     OAUTH=(--oauth2-token-url "$TOKEN_URL" --oauth2-client-id kgw-test
         --oauth2-client-secret-file "$TMP/client-secret")
 }
@@ -170,11 +171,17 @@ check "mTLS: with the client certificate the run exits 0" exits_with 0 "$CONSUME
 check_eq "mTLS: every request came with the client certificate (CN kgw-consumer)" "10 10" \
     "$(recv_ids "$RECV_LOG" | sort -u | wc -l) $(grep -c '"client_cn": "kgw-consumer"' "$RECV_LOG")"
 note "captured (mTLS): $(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print({"client_cn": r["client_cn"], "webhook-id": r["headers"]["webhook-id"]})' "$RECV_LOG")"
+TOKEN_SCHEME=https start_tokens tok-tls --tls-cert "$TMP/server.pem" --tls-key "$TMP/server.key"
+RECV_URL=$MTLS_URL start_consumer c-mtls-oauth -topic "$T" -group "g-mtls-oauth-$RUN_ID" -max-messages 10 \
+    --ca-file "$TMP/ca.pem" --client-cert "$TMP/client.pem" --client-key "$TMP/client.key" "${OAUTH[@]}"
+check "mTLS + OAuth2 from an https token server (--ca-file): the run exits 0" exits_with 0 "$CONSUMER_PID"
+check_eq "mTLS + OAuth2: 10 more requests, each with the certificate and a Bearer token" "10" \
+    "$(grep '"client_cn": "kgw-consumer"' "$RECV_LOG" | grep -c '"authorization": "Bearer tok-1\.')"
 RECV_URL=$MTLS_URL start_consumer c-nocert -topic "$T" -group "g-nocert-$RUN_ID" \
     --ca-file "$TMP/ca.pem" -retries 1 -on-failure stop
 check "mTLS: without a client certificate the handshake fails (exit 1, -on-failure stop)" \
     exits_with 1 "$CONSUMER_PID"
-check_eq "mTLS: and nothing reached the receiver" 10 "$(wc -l <"$RECV_LOG")"
+check_eq "mTLS: and nothing reached the receiver" 20 "$(wc -l <"$RECV_LOG")"
 out=$("$CONSUMER" -broker b -topic t -target-url "$MTLS_URL" --client-cert "$TMP/nope.pem" 2>&1) && rc=0 || rc=$?
 check "mTLS: an unreadable --client-cert stops startup, naming the flag" \
     bash -c "[ $rc = 1 ] && grep -q -- '--client-cert: cannot read' <<<'$out'"

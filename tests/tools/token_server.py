@@ -19,6 +19,7 @@ requests 503 {"error": "temporarily_unavailable"} (an outage).
 changes the settings at runtime.
 
   --port-file F   the port picked (written atomically once listening)
+  --tls-cert F --tls-key F   serve HTTPS with this certificate and key (PEM)
   --client-id ID --client-secret-file F   the credentials accepted
 """
 
@@ -27,6 +28,7 @@ import base64
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -112,6 +114,8 @@ def main():
     ap.add_argument("--client-secret-file", required=True)
     ap.add_argument("--expires-in", type=float, default=60)
     ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     ap.add_argument("--token-suffix", default="x", help="a random part, so tests can grep for tokens")
     a = ap.parse_args()
     CREDS["id"] = a.client_id
@@ -124,6 +128,10 @@ def main():
         LOG = open(a.log, "a", encoding="utf-8")
     ThreadingHTTPServer.daemon_threads = True
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])
