@@ -6,7 +6,8 @@
 #     client's Basic credentials reach the token server.
 #  2. A 401 from the target costs one token refresh and one retry of that
 #     request, however many requests were refused with the same token.
-#  3. A token server outage (503 twice) is waited out: every record arrives.
+#  3. A token server outage (503) is an outage, not a record failure: waiting
+#     attempts fail as transport errors, and every record arrives after it.
 #  4. Mutual TLS (openssl-made CA, server and client certificates; receiver.py
 #     requires a client certificate from the CA): delivered with
 #     --client-cert/--client-key, refused without.
@@ -142,16 +143,23 @@ check_eq "401: several refused at once, exactly one refresh; each retried once w
 note "401: $(grep -c '"status": 401' "$RECV_LOG") requests refused with tok-1, one token fetched after them"
 check "401: the refresh is logged" grep -q 'oauth2 token refused by the target (401)' "$TMP/c-401.err"
 
-# 3. The token server fails twice (503): deliveries wait, nothing is lost.
-start_tokens tok503 --expires-in 60 --fail-first 2
+# 3. The token server is down (503) while records wait: their attempts fail as
+# transport errors (retried, never a record failure), nothing goes out without
+# a token, and once it answers again every record is delivered.
+start_tokens tok503 --expires-in 60 --fail-first 1000000
 start_receiver r-503
 start_consumer c-503 -topic "$T" -group "g-503-$RUN_ID" "${OAUTH[@]}" -max-messages 10 \
-    -on-failure stop
-check "outage: the run exits 0 (-on-failure stop: no record failed)" exits_with 0 "$CONSUMER_PID"
+    -retries 1000 -on-failure stop
+check "outage: waiting attempts fail as transport errors naming the token server" \
+    wait_until 30 grep -q 'delivery attempt failed .*status=0 .*OAuth2 token request failed: HTTP 503: temporarily_unavailable' "$TMP/c-503.err"
+check_eq "outage: nothing was sent to the target meanwhile" 0 "$(recv_stat "$RECV_PORT" requests)"
+curl -s --max-time 5 -X POST --data '{"fail_first": 0}' "http://127.0.0.1:$TOKEN_PORT/_control" >/dev/null
+check "outage: once the token server answers, the run exits 0 (-on-failure stop: no record failed)" \
+    exits_with 0 "$CONSUMER_PID"
 check_eq "outage: every record delivered once, with a token" "10 10" \
     "$(recv_ids "$RECV_LOG" | sort -u | wc -l) $(grep -c '"authorization": "Bearer tok-1' "$RECV_LOG")"
-check "outage: the token failures are logged (HTTP 503 with the server's error code)" \
-    grep -q 'oauth2 token request failed.*HTTP 503: temporarily_unavailable' "$TMP/c-503.err"
+check "outage: the token failures are logged with the backoff" \
+    grep -q 'oauth2 token request failed.*HTTP 503: temporarily_unavailable" failures=2 retry_in_ms=500 deliveries=wait' "$TMP/c-503.err"
 
 # 4. Mutual TLS.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kgw-test-ca \
