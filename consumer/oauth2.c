@@ -53,15 +53,8 @@ struct oauth2 {
     uv_mutex_t mu;
     int mu_init;
     int stop;
-    oauth2_bearer_t *bearer; /* the current token, or NULL; holds one reference */
-    int64_t expires_at_ms;
-    int64_t next_fetch_ms; /* the thread starts a fetch once this has passed */
-    int in_flight;
-    uint64_t finished; /* fetches finished, successful or not */
-    uint64_t failed;   /* of which failed */
-    unsigned failures; /* failed in a row */
-    int last_failed;
-    char error[CURL_ERROR_SIZE];
+    token_state_t st;            /* st.current: the current bearer, holding one reference */
+    char error[CURL_ERROR_SIZE]; /* why the last fetch failed */
 };
 
 static int64_t mono_ms(void)
@@ -98,16 +91,10 @@ static void fetch_failed(oauth2_t *o, const char *why)
 {
     int64_t now = mono_ms();
     uv_mutex_lock(&o->mu);
-    o->failures++;
-    o->failed++;
-    o->finished++;
-    o->last_failed = 1;
-    o->in_flight = 0;
-    int64_t backoff_ms = token_backoff_ms(o->failures);
-    o->next_fetch_ms = now + backoff_ms;
+    int64_t backoff_ms = token_state_failed(&o->st, now);
     snprintf(o->error, sizeof(o->error), "OAuth2 token request failed: %s", why);
-    unsigned failures = o->failures;
-    int have_token = o->bearer && now < o->expires_at_ms;
+    unsigned failures = o->st.failures;
+    int have_token = o->st.current && now < o->st.expires_at_ms;
     uv_mutex_unlock(&o->mu);
     KGW_WARN("oauth2 token request failed url=%s error=\"%s\" failures=%u retry_in_ms=%lld "
              "deliveries=%s",
@@ -128,18 +115,10 @@ static void fetch_succeeded(oauth2_t *o, const token_t *tok)
     atomic_init(&b->refs, 1);
     memcpy(b->header, BEARER_PREFIX, sizeof(BEARER_PREFIX) - 1);
     memcpy(b->header + sizeof(BEARER_PREFIX) - 1, tok->access_token, n + 1);
-    int64_t refresh_at_ms, expires_at_ms;
-    token_schedule(o->fetch_started_ms, tok->expires_in_s, &refresh_at_ms, &expires_at_ms);
     uv_mutex_lock(&o->mu);
-    oauth2_bearer_t *old = o->bearer;
-    int first = o->finished == o->failed, after_failures = o->failures > 0;
-    o->bearer = b;
-    o->expires_at_ms = expires_at_ms;
-    o->next_fetch_ms = refresh_at_ms;
-    o->in_flight = 0;
-    o->finished++;
-    o->failures = 0;
-    o->last_failed = 0;
+    int first = o->st.finished == o->st.failed, after_failures = o->st.failures > 0;
+    oauth2_bearer_t *old = token_state_succeeded(&o->st, o->fetch_started_ms, tok->expires_in_s, b);
+    int64_t refresh_at_ms = o->st.next_fetch_ms;
     uv_mutex_unlock(&o->mu);
     bearer_unref(old);
     double refresh_in_s =
@@ -196,9 +175,7 @@ static void token_main(void *arg)
     for (;;) {
         uv_mutex_lock(&o->mu);
         int64_t now = mono_ms();
-        int stop = o->stop, start = !stop && !o->in_flight && now >= o->next_fetch_ms;
-        if (start)
-            o->in_flight = 1;
+        int stop = o->stop, start = !stop && token_state_start(&o->st, now);
         uv_mutex_unlock(&o->mu);
         if (stop)
             break;
@@ -212,11 +189,13 @@ static void token_main(void *arg)
         curl_multi_perform(o->multi, &running);
         check_done(o);
         uv_mutex_lock(&o->mu);
-        /* In flight: curl_multi_poll() shortens the wait to curl's own timers. */
-        int64_t wait_ms = o->in_flight ? 1000 : o->next_fetch_ms - mono_ms();
+        int64_t wait_ms = token_state_wait_ms(&o->st, mono_ms());
+        /* In flight: curl_multi_poll() shortens the wait to curl's own
+         * timers; the cap only bounds a wait that nothing else ends. */
+        int64_t cap_ms = o->st.in_flight ? 1000 : 60000;
         uv_mutex_unlock(&o->mu);
-        if (wait_ms > 60000)
-            wait_ms = 60000;
+        if (wait_ms > cap_ms)
+            wait_ms = cap_ms;
         if (wait_ms > 0)
             curl_multi_poll(o->multi, NULL, 0, (int)wait_ms, NULL);
     }
@@ -345,7 +324,7 @@ void oauth2_destroy(oauth2_t *o)
     curl_easy_cleanup(o->easy);
     curl_multi_cleanup(o->multi);
     curl_slist_free_all(o->hdrs);
-    bearer_unref(o->bearer);
+    bearer_unref(o->st.current);
     if (o->resp.data)
         memset(o->resp.data, 0, o->resp.len);
     kgw_buf_term(&o->resp);
@@ -357,40 +336,33 @@ void oauth2_destroy(oauth2_t *o)
 oauth2_state_t oauth2_get(oauth2_t *o, uint64_t *cursor, oauth2_bearer_t **bearer, char *errstr,
                           size_t errstr_size)
 {
-    oauth2_state_t st;
+    oauth2_state_t rc = OAUTH2_WAIT;
     *bearer = NULL;
     uv_mutex_lock(&o->mu);
-    if (o->bearer && mono_ms() < o->expires_at_ms) {
-        atomic_fetch_add(&o->bearer->refs, 1);
-        *bearer = o->bearer;
-        st = OAUTH2_READY;
-    } else if (*cursor && o->finished >= *cursor && o->last_failed) {
+    switch (token_state_get(&o->st, mono_ms(), cursor)) {
+    case TOKEN_USE:
+        *bearer = o->st.current;
+        atomic_fetch_add(&(*bearer)->refs, 1);
+        rc = OAUTH2_READY;
+        break;
+    case TOKEN_FAILED:
         snprintf(errstr, errstr_size, "%s", o->error);
-        st = OAUTH2_FAILED;
-    } else {
-        /* Waits for the fetch after the last finished one: in flight now,
-         * or the next one the thread starts. */
-        if (!*cursor || o->finished >= *cursor)
-            *cursor = o->finished + 1;
-        st = OAUTH2_WAIT;
+        rc = OAUTH2_FAILED;
+        break;
+    case TOKEN_WAIT:
+        break;
     }
     uv_mutex_unlock(&o->mu);
-    return st;
+    return rc;
 }
 
 void oauth2_invalidate(oauth2_t *o, const oauth2_bearer_t *b)
 {
-    oauth2_bearer_t *old = NULL;
     uv_mutex_lock(&o->mu);
-    if (b && o->bearer == b) {
-        old = o->bearer;
-        o->bearer = NULL;
-        if (!o->in_flight)
-            o->next_fetch_ms = 0;
-    }
+    oauth2_bearer_t *dropped = token_state_invalidate(&o->st, b, mono_ms());
     uv_mutex_unlock(&o->mu);
-    if (old) {
-        bearer_unref(old);
+    if (dropped) {
+        bearer_unref(dropped); /* the state's reference */
         KGW_INFO("oauth2 token refused by the target (401): fetching a new one");
         curl_multi_wakeup(o->multi);
     }
@@ -409,7 +381,7 @@ void oauth2_bearer_release(oauth2_bearer_t *b)
 void oauth2_counts(oauth2_t *o, uint64_t *fetches, uint64_t *failures)
 {
     uv_mutex_lock(&o->mu);
-    *fetches = o->finished;
-    *failures = o->failed;
+    *fetches = o->st.finished;
+    *failures = o->st.failed;
     uv_mutex_unlock(&o->mu);
 }

@@ -161,3 +161,70 @@ void token_error_describe(long status, const char *body, size_t len, char *out, 
     }
     json_decref(root);
 }
+
+/* --- the fetch state machine -------------------------------------------------------- */
+
+token_verdict_t token_state_get(const token_state_t *st, int64_t now_ms, uint64_t *cursor)
+{
+    if (st->current && now_ms < st->expires_at_ms)
+        return TOKEN_USE;
+    if (*cursor && st->finished >= *cursor && st->last_failed)
+        return TOKEN_FAILED;
+    /* Waits for the fetch after the last finished one: in flight now, or
+     * the next one to start. */
+    if (!*cursor || st->finished >= *cursor)
+        *cursor = st->finished + 1;
+    return TOKEN_WAIT;
+}
+
+int token_state_start(token_state_t *st, int64_t now_ms)
+{
+    if (st->in_flight || now_ms < st->next_fetch_ms)
+        return 0;
+    st->in_flight = 1;
+    return 1;
+}
+
+int64_t token_state_wait_ms(const token_state_t *st, int64_t now_ms)
+{
+    if (st->in_flight)
+        return INT64_MAX; /* the fetch's own end wakes the thread */
+    return st->next_fetch_ms > now_ms ? st->next_fetch_ms - now_ms : 0;
+}
+
+void *token_state_succeeded(token_state_t *st, int64_t fetched_ms, long expires_in_s, void *token)
+{
+    void *old = st->current;
+    int64_t refresh_at_ms;
+    token_schedule(fetched_ms, expires_in_s, &refresh_at_ms, &st->expires_at_ms);
+    st->current = token;
+    st->next_fetch_ms = refresh_at_ms;
+    st->in_flight = 0;
+    st->finished++;
+    st->failures = 0;
+    st->last_failed = 0;
+    return old;
+}
+
+int64_t token_state_failed(token_state_t *st, int64_t now_ms)
+{
+    st->failures++;
+    st->failed++;
+    st->finished++;
+    st->last_failed = 1;
+    st->in_flight = 0;
+    int64_t backoff_ms = token_backoff_ms(st->failures);
+    st->next_fetch_ms = now_ms + backoff_ms;
+    return backoff_ms;
+}
+
+void *token_state_invalidate(token_state_t *st, const void *token, int64_t now_ms)
+{
+    void *dropped = st->current;
+    if (!token || dropped != token)
+        return NULL;
+    st->current = NULL;
+    if (!st->in_flight)
+        st->next_fetch_ms = now_ms;
+    return dropped;
+}

@@ -131,3 +131,96 @@ Test(token, error_descriptions)
     token_error_describe(401, "{\"error\":\"invalid_client\"}", 26, small, sizeof(small));
     cr_assert_eq(strlen(small), sizeof(small) - 1);
 }
+
+/* The fetch state machine, with the clock passed in: the life of one
+ * consumer from its first fetch through a failure, a refresh and a 401. */
+Test(token, state_machine_story)
+{
+    token_state_t st;
+    memset(&st, 0, sizeof(st));
+    int tok1, tok2, tok3; /* stand-ins for oauth2.c's bearers */
+    uint64_t a = 0, b = 0, c = 0;
+
+    /* Start: fetch at once; a request waits for that fetch (number 1). */
+    cr_assert_eq(token_state_wait_ms(&st, 0), 0);
+    cr_assert(token_state_start(&st, 0));
+    cr_assert_not(token_state_start(&st, 0), "one fetch at a time");
+    cr_assert_eq(token_state_wait_ms(&st, 0), INT64_MAX, "in flight: the fetch's end wakes");
+    cr_assert_eq(token_state_get(&st, 5, &a), TOKEN_WAIT);
+    cr_assert_eq(a, 1);
+
+    /* It fails: the waiting request fails (an outage), backoff 250 ms. */
+    cr_assert_eq(token_state_failed(&st, 100), 250);
+    cr_assert_eq(token_state_get(&st, 101, &a), TOKEN_FAILED);
+    /* Its retry, and a new request, wait for the next fetch (number 2):
+     * neither fails at once during the backoff. */
+    a = 0;
+    cr_assert_eq(token_state_get(&st, 102, &a), TOKEN_WAIT);
+    cr_assert_eq(token_state_get(&st, 103, &b), TOKEN_WAIT);
+    cr_assert_eq(a, 2);
+    cr_assert_eq(b, 2);
+    cr_assert_eq(token_state_wait_ms(&st, 200), 150);
+    cr_assert_not(token_state_start(&st, 349));
+    cr_assert(token_state_start(&st, 350));
+
+    /* Fetch 2 (started at 350) brings tok1, 10 s: refresh at 8 s, expiry at 10 s. */
+    cr_assert_null(token_state_succeeded(&st, 350, 10, &tok1));
+    cr_assert_eq(st.failures, 0);
+    cr_assert_eq(token_state_get(&st, 400, &a), TOKEN_USE);
+    cr_assert_eq(token_state_get(&st, 400, &b), TOKEN_USE);
+    cr_assert_eq(st.current, &tok1);
+    cr_assert_eq(token_state_wait_ms(&st, 400), 350 + 8000 - 400);
+
+    /* The refresh fails: tok1 stays in use until it expires, retried after 250 ms. */
+    cr_assert(token_state_start(&st, 350 + 8000));
+    cr_assert_eq(token_state_get(&st, 8400, &c), TOKEN_USE, "old token while refreshing");
+    cr_assert_eq(token_state_failed(&st, 8500), 250);
+    c = 0;
+    cr_assert_eq(token_state_get(&st, 8600, &c), TOKEN_USE, "a failed refresh is no outage yet");
+    cr_assert(token_state_start(&st, 8750));
+    void *old = token_state_succeeded(&st, 8750, 10, &tok2);
+    cr_assert_eq(old, &tok1, "the replaced token goes back to be released");
+
+    /* Past expiry without a new token: requests wait, not use it. */
+    st.expires_at_ms = 9000;
+    c = 0;
+    cr_assert_eq(token_state_get(&st, 9000, &c), TOKEN_WAIT);
+    st.expires_at_ms = 8750 + 10000;
+
+    /* A 401 with tok2, seen by three requests: one drop, one fetch at once. */
+    cr_assert_eq(token_state_invalidate(&st, &tok2, 9100), &tok2);
+    cr_assert_null(token_state_invalidate(&st, &tok2, 9101), "already dropped");
+    cr_assert_null(token_state_invalidate(&st, &tok1, 9102), "an older token");
+    cr_assert_eq(token_state_wait_ms(&st, 9103), 0);
+    cr_assert(token_state_start(&st, 9103));
+    cr_assert_not(token_state_start(&st, 9104));
+    uint64_t d = 0;
+    cr_assert_eq(token_state_get(&st, 9105, &d), TOKEN_WAIT);
+    cr_assert_null(token_state_succeeded(&st, 9103, -1, &tok3));
+    cr_assert_eq(token_state_get(&st, 9200, &d), TOKEN_USE);
+    /* No lifetime: used until a 401, never refreshed by the clock. */
+    cr_assert_eq(token_state_get(&st, INT64_MAX - 1, &d), TOKEN_USE);
+    cr_assert_geq(token_state_wait_ms(&st, 10000), INT64_MAX / 2);
+    cr_assert_eq(st.finished, 5);
+    cr_assert_eq(st.failed, 2);
+}
+
+Test(token, invalidate_during_a_refresh_waits_for_it)
+{
+    /* A 401 while a refresh is in flight: no second fetch, the requests wait
+     * for the one in flight. */
+    token_state_t st;
+    memset(&st, 0, sizeof(st));
+    int tok1, tok2;
+    cr_assert(token_state_start(&st, 0));
+    token_state_succeeded(&st, 0, 10, &tok1);
+    cr_assert(token_state_start(&st, 8000));
+    cr_assert_eq(token_state_invalidate(&st, &tok1, 8100), &tok1);
+    cr_assert_not(token_state_start(&st, 8101));
+    uint64_t cur = 0;
+    cr_assert_eq(token_state_get(&st, 8102, &cur), TOKEN_WAIT);
+    cr_assert_eq(cur, 2);
+    token_state_succeeded(&st, 8000, 10, &tok2);
+    cr_assert_eq(token_state_get(&st, 8200, &cur), TOKEN_USE);
+    cr_assert_eq(st.current, &tok2);
+}
