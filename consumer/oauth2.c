@@ -2,8 +2,9 @@
  * oauth2: a token thread that keeps one Bearer token fresh (see oauth2.h).
  * The thread owns the curl multi and easy handles and the response buffer;
  * the mutex guards the token and the fetch state that the HTTP threads
- * read. The client secret lives only in curl's copy (CURLOPT_PASSWORD) and
- * in this object, wiped at destroy; the token only in the bearers.
+ * read. Once read, the client secret lives only in curl's copy of it
+ * (CURLOPT_PASSWORD: our own copies are wiped at once); the token only in
+ * the bearers, wiped when the last reference goes.
  */
 #include "consumer/oauth2.h"
 
