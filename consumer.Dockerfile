@@ -22,11 +22,12 @@ RUN apt-get update \
         libcurl4-openssl-dev=7.88.1-10+deb12u* \
         libuv1-dev=1.44.2-* \
         libgnutls28-dev=3.7.9-* \
+        nettle-dev=3.8.1-* \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 COPY . .
-# The same `make` as the README. The packages above are bin/deps.sh's build group (gnutls:
+# The same `make` as the README. The packages above are bin/deps.sh's build group (gnutls and nettle:
 # kgw-consumer links it for webhook signatures, libmicrohttpd for HTTPS); KGW_SKIP_DEPS=1
 # keeps make from checking them again.
 # The --help runs are the smoke check: the binaries start and parse their options. This
@@ -50,6 +51,7 @@ RUN apt-get update \
         libcurl4=7.88.1-10+deb12u* \
         libuv1=1.44.2-* \
         libgnutls30=3.7.9-* \
+        libhogweed6=3.8.1-* \
         curl=7.88.1-10+deb12u* \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --no-create-home \

@@ -19,7 +19,7 @@ usage() {
 
 # "package check" pairs: a check is pkg:<pkg-config name>, cmd:<command> or file:<path>.
 # gnutls is named, not left to arrive with libmicrohttpd-dev: kgw-consumer links it for
-# webhook signatures (consumer/signature.c).
+# webhook signatures (consumer/signature.c), with nettle-dev for ed25519 (v1a).
 BUILD_PKGS=(
     "gcc cmd:cc"
     "make cmd:make"
@@ -30,6 +30,7 @@ BUILD_PKGS=(
     "libcurl4-openssl-dev pkg:libcurl"
     "libuv1-dev pkg:libuv"
     "libgnutls28-dev pkg:gnutls"
+    "nettle-dev pkg:hogweed"
 )
 # bin/run.sh polls /ready with curl.
 RUN_PKGS=(

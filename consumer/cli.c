@@ -78,6 +78,25 @@ static const kgw_option_t options[] = {
      "CA certificate(s) to verify an https target (PEM); default: the system's"},
     {"insecure", NULL, 0, KGW_OPT_BOOL, OFF(insecure), "false", NULL, 0, 0, NULL,
      "do not verify the target's TLS certificate (logged as a warning)"},
+    /* Outbound auth (issue 13; consumer/oauth2.c, sink.c): secrets only from files. */
+    {"signing-key-file", NULL, 0, KGW_OPT_STR, OFF(signing_key_file), NULL, NULL, 0, 0, "PATH",
+     "also sign with the ed25519 private key in PATH (PEM, openssl genpkey -algorithm ed25519): "
+     "a Standard Webhooks v1a signature"},
+    {"client-cert", NULL, 0, KGW_OPT_STR, OFF(client_cert), NULL, NULL, 0, 0, "PATH",
+     "mutual TLS: client certificate (PEM) presented to an https target"},
+    {"client-key", NULL, 0, KGW_OPT_STR, OFF(client_key), NULL, NULL, 0, 0, "PATH",
+     "mutual TLS: the certificate's private key (PEM, unencrypted), unless in -client-cert"},
+    {"basic-auth-file", NULL, 0, KGW_OPT_STR, OFF(basic_auth_file), NULL, NULL, 0, 0, "PATH",
+     "HTTP Basic auth to the target with the user:password in PATH (first line)"},
+    {"oauth2-token-url", NULL, 0, KGW_OPT_STR, OFF(oauth2_token_url), NULL, NULL, 0, 0, "URL",
+     "OAuth2 client credentials: fetch a Bearer token from URL, refreshed before it expires "
+     "and after a 401"},
+    {"oauth2-client-id", NULL, 0, KGW_OPT_STR, OFF(oauth2_client_id), NULL, NULL, 0, 0, "ID",
+     "OAuth2 client id (with -oauth2-token-url)"},
+    {"oauth2-client-secret-file", NULL, 0, KGW_OPT_STR, OFF(oauth2_client_secret_file), NULL, NULL,
+     0, 0, "PATH", "OAuth2 client secret, the first line of PATH"},
+    {"oauth2-scope", NULL, 0, KGW_OPT_STR, OFF(oauth2_scope), NULL, NULL, 0, 0, "SCOPE",
+     "OAuth2 scope to ask for (space-separated); default: the server's"},
     KGW_SECURITY_OPTIONS(consumer_config_t, security),
     /* Request shapes (issue 13; consumer/shape.c). */
     {"format", NULL, 0, KGW_OPT_STR, OFF(format_name), "envelope", NULL, 0, 0, "FORMAT",
@@ -158,6 +177,68 @@ static int header_valid(const char *h)
         if (*p == '\r' || *p == '\n')
             return 0;
     return 1;
+}
+
+/* A -H header named `name`, case-insensitively. */
+static int has_header(const consumer_config_t *cfg, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < cfg->headers.count; i++)
+        if (!strncasecmp(cfg->headers.items[i], name, n) && cfg->headers.items[i][n] == ':')
+            return 1;
+    return 0;
+}
+
+/* The outbound auth flags: which go together, which exclude each other. */
+static int auth_validate(const consumer_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    const int oauth2 = cfg->oauth2_token_url != NULL;
+    if (oauth2 && !url_valid(cfg->oauth2_token_url)) {
+        snprintf(errstr, errstr_size, "--oauth2-token-url: '%s' is not an http:// or https:// URL",
+                 cfg->oauth2_token_url);
+        return -1;
+    }
+    if (oauth2 && (!cfg->oauth2_client_id || !*cfg->oauth2_client_id)) {
+        snprintf(errstr, errstr_size, "--oauth2-token-url: needs --oauth2-client-id");
+        return -1;
+    }
+    if (oauth2 && !cfg->oauth2_client_secret_file) {
+        snprintf(errstr, errstr_size, "--oauth2-token-url: needs --oauth2-client-secret-file");
+        return -1;
+    }
+    if (!oauth2 && (cfg->oauth2_client_id || cfg->oauth2_client_secret_file || cfg->oauth2_scope)) {
+        snprintf(errstr, errstr_size, "--oauth2-%s: needs --oauth2-token-url",
+                 cfg->oauth2_client_id            ? "client-id"
+                 : cfg->oauth2_client_secret_file ? "client-secret-file"
+                                                  : "scope");
+        return -1;
+    }
+    if (cfg->oauth2_scope)
+        for (const char *p = cfg->oauth2_scope; *p; p++)
+            if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\' || (unsigned char)*p >= 0x7f) {
+                snprintf(errstr, errstr_size,
+                         "--oauth2-scope: only printable ASCII without '\"' or '\\'");
+                return -1;
+            }
+    if (oauth2 && cfg->basic_auth_file) {
+        snprintf(errstr, errstr_size,
+                 "--basic-auth-file: not with --oauth2-token-url (both send Authorization)");
+        return -1;
+    }
+    if ((oauth2 || cfg->basic_auth_file) && has_header(cfg, "Authorization")) {
+        snprintf(errstr, errstr_size, "-H: Authorization is set by %s",
+                 oauth2 ? "--oauth2-token-url" : "--basic-auth-file");
+        return -1;
+    }
+    if (cfg->client_key && !cfg->client_cert) {
+        snprintf(errstr, errstr_size, "--client-key: needs --client-cert");
+        return -1;
+    }
+    if (cfg->client_cert && strncasecmp(cfg->target_url, "https://", 8)) {
+        snprintf(errstr, errstr_size, "--client-cert: the --target-url is not https://");
+        return -1;
+    }
+    return 0;
 }
 
 /*
@@ -291,6 +372,8 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
         }
     }
     if (kafka_props_validate(cfg, errstr, errstr_size))
+        return -1;
+    if (auth_validate(cfg, errstr, errstr_size))
         return -1;
     if (shape_validate(cfg, errstr, errstr_size)) /* request shapes (issue 13) */
         return -1;

@@ -62,6 +62,17 @@ typedef struct consumer_config {
     char *ca_file;             /* CA bundle to verify the target */
     int insecure;              /* no TLS verification of the target */
 
+    /* Outbound auth and v1a signing (issue 13; consumer/oauth2.h, sink.c).
+     * Secrets are read from these files, never taken from a flag. */
+    char *signing_key_file;          /* ed25519 PEM private key: v1a signatures */
+    char *client_cert;               /* mutual TLS: PEM certificate (chain) */
+    char *client_key;                /* mutual TLS: PEM key, when not in client_cert */
+    char *basic_auth_file;           /* "user:password" */
+    char *oauth2_token_url;          /* client-credentials grant */
+    char *oauth2_client_id;          /* not a secret */
+    char *oauth2_client_secret_file; /* the client secret, first line */
+    char *oauth2_scope;              /* optional, space-separated */
+
     /* Request shapes (issue 13; consumer/shape.h). */
     char *format_name;             /* envelope (default), value, cloudevents */
     char *ce_mode;                 /* binary (default) or structured */

@@ -15,6 +15,11 @@
  *   its own with a curl multi handle; requests reach them through their
  *   inbox and come back through the sink's outbox, both kgw_handoff queues
  *   (common/kgw_handoff.h), the only hand-off between kgw-consumer's threads;
+ * - with --oauth2-token-url, the token thread (consumer/oauth2.c): a curl
+ *   multi handle of its own that keeps one Bearer token fresh. It shares
+ *   only the token and its fetch state with the HTTP threads, under one
+ *   mutex, and wakes them (a uv_async each) after every fetch; requests
+ *   waiting for a token stay on their HTTP thread;
  * - the resume kicker (consumer/source.c): takes resumed partitions from a
  *   kgw_handoff and sends librdkafka a ListOffsets request for each;
  * - librdkafka's internal threads (they touch only librdkafka and the

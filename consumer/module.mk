@@ -3,17 +3,19 @@ CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/la
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
                  consumer/deadletter.c consumer/parts.c consumer/delivery.c \
                  consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c \
-                 consumer/shape.c consumer/batch.c consumer/breaker.c
+                 consumer/shape.c consumer/batch.c consumer/breaker.c consumer/token.c \
+                 consumer/oauth2.c consumer/credentials.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \
                       tests/unit/test_consumer_signature.c tests/unit/test_consumer_stats.c \
                       tests/unit/test_consumer_dispatch.c tests/unit/test_consumer_parts.c \
                       tests/unit/test_consumer_encode.c tests/unit/test_consumer_batch.c \
-                      tests/unit/test_consumer_breaker.c
+                      tests/unit/test_consumer_breaker.c tests/unit/test_consumer_token.c
 
-# HMAC-SHA256 for webhook signatures (consumer/signature.c).
-CONSUMER_LIBS := $(shell pkg-config --libs gnutls)
+# Webhook signatures (consumer/signature.c): HMAC-SHA256 and PEM parsing from GnuTLS,
+# ed25519 from Nettle (hogweed).
+CONSUMER_LIBS := $(shell pkg-config --libs gnutls hogweed nettle)
 
 BINS += $(BUILD)/kgw-consumer
 $(BUILD)/kgw-consumer: $(BUILD)/consumer/main.o $(CONSUMER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)

@@ -20,6 +20,7 @@
 #include "common/kgw_fmt.h"
 #include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
+#include "consumer/credentials.h"
 #include "consumer/policy.h"
 #include "consumer/shape.h"
 #include "consumer/signature.h"
@@ -63,6 +64,10 @@ struct worker {
     size_t assigned;
     /* Completed requests, handed to the loop thread in one go per wake-up. */
     kgw_handoff_node_t *done_head, *done_tail;
+    /* --oauth2-token-url: requests waiting for a token, and the token
+     * thread's wake-up after each fetch. */
+    kgw_handoff_node_t *auth_head, *auth_tail;
+    uv_async_t auth_async;
 };
 
 struct sink {
@@ -77,7 +82,9 @@ struct sink {
     size_t nworkers;
     int stopped;
     struct curl_slist *fixed_hdrs; /* Content-Type, "Expect:", the -H headers */
-    signature_keys_t keys;         /* n 0: requests are not signed */
+    signature_keys_t keys;         /* none: requests are not signed */
+    credentials_t creds;           /* --basic-auth-file, --client-cert */
+    oauth2_t *oauth2;              /* --oauth2-token-url, or NULL */
     int framed;                    /* bodies are shape.h frames: per-record URL and header lines */
 };
 
@@ -110,10 +117,13 @@ static void flush_done(worker_t *w)
     w->done_head = w->done_tail = NULL;
 }
 
+static void start_req(worker_t *w, sink_req_t *req);
+
 static void check_info(worker_t *w)
 {
     CURLMsg *msg;
     int pending;
+    kgw_handoff_node_t *again_head = NULL, *again_tail = NULL;
     while ((msg = curl_multi_info_read(w->multi, &pending))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -138,7 +148,25 @@ static void check_info(worker_t *w)
         req->easy = NULL;
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         w->pool[w->npool++] = easy;
+        if (req->bearer && req->status == 401 && !req->auth_retried) {
+            /* The token was refused: one new token, one more try, inside
+             * this attempt (the caller's policy sees only the outcome). */
+            oauth2_invalidate(w->s->oauth2, req->bearer);
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
+            req->auth_retried = 1;
+            queue_push(&again_head, &again_tail, req);
+            continue;
+        }
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
+    }
+    /* Started after the loop: curl's message list is not touched while read. */
+    while (again_head) {
+        kgw_handoff_node_t *next = again_head->next;
+        start_req(w, REQ_OF(again_head));
+        again_head = next;
     }
 }
 
@@ -336,6 +364,7 @@ static CURL *easy_new(worker_t *w)
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    credentials_apply(&w->s->creds, cfg, easy);
     return easy;
 }
 
@@ -374,6 +403,20 @@ static void start_req(worker_t *w, sink_req_t *req)
     req->retry_after_s = -1;
     req->elapsed_s = 0;
     req->easy = NULL;
+    if (s->oauth2 && !req->bearer) {
+        switch (oauth2_get(s->oauth2, &req->auth_cursor, &req->bearer, req->error,
+                           sizeof(req->error))) {
+        case OAUTH2_READY:
+            break;
+        case OAUTH2_WAIT: /* auth_async_cb starts it again after the next fetch */
+            queue_push(&w->auth_head, &w->auth_tail, req);
+            return;
+        case OAUTH2_FAILED: /* a transport error to the caller: an outage */
+            req->curl_code = CURLE_COULDNT_CONNECT;
+            queue_push(&w->done_head, &w->done_tail, req);
+            return;
+        }
+    }
 
     /* Standard Webhooks: webhook-id is stable across retries, the timestamp
      * is the attempt's. */
@@ -396,6 +439,8 @@ static void start_req(worker_t *w, sink_req_t *req)
         if (shape_frame_get((record_buf_t *)req->body, &fv)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "not a request frame");
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
             queue_push(&w->done_head, &w->done_tail, req);
             return;
         }
@@ -413,13 +458,19 @@ static void start_req(worker_t *w, sink_req_t *req)
         body_len = fv.body_len;
         url = fv.url ? fv.url : s->cfg->target_url;
     }
+    if (req->bearer) { /* the attempt's own token, last before the fixed lines */
+        n[3] = (struct curl_slist){(char *)oauth2_bearer_header(req->bearer), tail};
+        tail = &n[3];
+    }
     n[0] = (struct curl_slist){req->hdr_id, &n[1]};
     n[1] = (struct curl_slist){req->hdr_ts, tail};
-    if (s->keys.n) {
+    if (signature_keys_any(&s->keys)) {
         char sig[SIGNATURES_MAX];
         if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
             req->curl_code = CURLE_FAILED_INIT;
             snprintf(req->error, sizeof(req->error), "cannot sign the request");
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
             queue_push(&w->done_head, &w->done_tail, req);
             return;
         }
@@ -432,6 +483,8 @@ static void start_req(worker_t *w, sink_req_t *req)
     if (!easy) {
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request (out of memory)");
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
         return;
     }
@@ -449,8 +502,32 @@ static void start_req(worker_t *w, sink_req_t *req)
         w->pool[w->npool++] = easy;
         req->curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(req->error, sizeof(req->error), "cannot start an HTTP request");
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
         queue_push(&w->done_head, &w->done_tail, req);
     }
+}
+
+/* HTTP thread: a token fetch finished; the waiting requests try again (they
+ * start, fail as an outage, or wait for the next fetch). */
+static void auth_async_cb(uv_async_t *handle)
+{
+    worker_t *w = handle->data;
+    kgw_handoff_node_t *n = w->auth_head;
+    w->auth_head = w->auth_tail = NULL;
+    while (n) {
+        kgw_handoff_node_t *next = n->next;
+        start_req(w, REQ_OF(n));
+        n = next;
+    }
+    flush_done(w);
+}
+
+/* Token thread: wakes one HTTP thread (uv_async_send is thread-safe). */
+static void auth_notify_cb(void *opaque)
+{
+    worker_t *w = opaque;
+    uv_async_send(&w->auth_async);
 }
 
 static void worker_close_cb(uv_handle_t *handle)
@@ -464,14 +541,24 @@ static void worker_shutdown(worker_t *w)
 {
     /* Cleaning up the multi closes the cached connections (closesocket_fn
      * closes their poll handles); the easy handles stay for sink_destroy(). */
-    for (size_t i = 0; i < w->nall; i++)
+    for (size_t i = 0; i < w->nall; i++) {
+        sink_req_t *req = NULL;
+        curl_easy_getinfo(w->all[i], CURLINFO_PRIVATE, (char **)&req);
+        if (req) { /* abandoned in flight: its token reference goes */
+            oauth2_bearer_release(req->bearer);
+            req->bearer = NULL;
+        }
         curl_multi_remove_handle(w->multi, w->all[i]); /* harmless when not added */
+    }
+    w->auth_head = w->auth_tail = NULL; /* waiting for a token: abandoned too */
     curl_multi_cleanup(w->multi);
     w->multi = NULL;
     while (w->socks)
         sock_close(w, w->socks);
     w->handles_init = 0;
     uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+    if (w->s->oauth2)
+        uv_close((uv_handle_t *)&w->auth_async, worker_close_cb);
     kgw_handoff_close(&w->inbox);
 }
 
@@ -548,6 +635,19 @@ static int worker_init(sink_t *s, worker_t *w, long max_conns, char *errstr, siz
         return -1;
     }
     w->timer.data = w;
+    if (s->oauth2) {
+        if (uv_async_init(&w->loop, &w->auth_async, auth_async_cb)) {
+            uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+            snprintf(errstr, errstr_size, "cannot create an HTTP thread's handles");
+            return -1;
+        }
+        w->auth_async.data = w;
+        if (oauth2_subscribe(s->oauth2, auth_notify_cb, w)) {
+            w->handles_init = 1;
+            snprintf(errstr, errstr_size, "too many HTTP threads for the OAuth2 token thread");
+            return -1;
+        }
+    }
     w->handles_init = 1;
     if (uv_thread_create(&w->thread, worker_main, w)) {
         snprintf(errstr, errstr_size, "cannot start an HTTP thread");
@@ -574,6 +674,17 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         free(s);
         return NULL;
     }
+    if (cfg->signing_key_file) {
+        if (signature_edkey_load(&s->keys.ed, cfg->signing_key_file, errstr, errstr_size))
+            goto fail;
+        char pub[SIGNATURE_PUBLIC_MAX];
+        signature_edkey_public(&s->keys.ed, pub);
+        KGW_INFO("signing with ed25519 (v1a) public_key=%s", pub);
+    }
+    if (credentials_load(&s->creds, cfg, errstr, errstr_size))
+        goto fail;
+    if (cfg->oauth2_token_url && !(s->oauth2 = oauth2_new(cfg, errstr, errstr_size)))
+        goto fail;
     shape_t *sh = shape_new(cfg, errstr, errstr_size);
     if (!sh)
         goto fail;
@@ -614,6 +725,9 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         if (worker_init(s, &s->workers[i], share, errstr, errstr_size))
             goto fail;
     }
+    /* After the workers subscribed: its first fetch starts now. */
+    if (s->oauth2 && oauth2_start(s->oauth2, errstr, errstr_size))
+        goto fail;
     return s;
 fail:
     sink_destroy(s);
@@ -635,6 +749,9 @@ int sink_send(sink_t *s, sink_req_t *req)
             best = i;
     worker_t *w = &s->workers[best];
     req->worker = best;
+    req->bearer = NULL;
+    req->auth_cursor = 0;
+    req->auth_retried = 0;
     if (kgw_handoff_push(&w->inbox, &req->node)) /* its thread is stopping */
         return -1;
     w->assigned++;
@@ -643,6 +760,8 @@ int sink_send(sink_t *s, sink_req_t *req)
 
 static void stop_threads(sink_t *s)
 {
+    /* First: the token thread wakes HTTP threads, whose handles close below. */
+    oauth2_stop(s->oauth2);
     for (size_t i = 0; i < s->nworkers; i++) {
         worker_t *w = &s->workers[i];
         if (!w->thread_started)
@@ -682,8 +801,11 @@ void sink_destroy(sink_t *s)
         }
         while (w->socks)
             sock_close(w, w->socks);
-        if (w->handles_init)
+        if (w->handles_init) {
             uv_close((uv_handle_t *)&w->timer, worker_close_cb);
+            if (s->oauth2)
+                uv_close((uv_handle_t *)&w->auth_async, worker_close_cb);
+        }
         if (w->inbox_init)
             kgw_handoff_term(&w->inbox); /* closes the async if the thread did not */
         if (w->loop_init) {
@@ -700,6 +822,8 @@ void sink_destroy(sink_t *s)
     if (s->outbox_init)
         kgw_handoff_term(&s->outbox);
     signature_keys_term(&s->keys);
+    oauth2_destroy(s->oauth2);
+    credentials_term(&s->creds);
     curl_slist_free_all(s->fixed_hdrs);
     free(s);
 }

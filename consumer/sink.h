@@ -26,6 +26,7 @@
 
 #include "common/kgw_handoff.h"
 #include "consumer/config.h"
+#include "consumer/oauth2.h"
 #include "consumer/record.h"
 #include "consumer/signature.h"
 
@@ -51,10 +52,15 @@ typedef struct sink_req {
     /* Internal: the attempt's own header lines, chained in front of the
      * sink's fixed ones without allocating (curl only reads the list). */
     CURL *easy;
-    struct curl_slist hdr_nodes[3];
+    struct curl_slist hdr_nodes[4];
     char hdr_id[sizeof("webhook-id: ") + 320];
     char hdr_ts[48];
     char hdr_sig[sizeof("webhook-signature: ") + SIGNATURES_MAX];
+    /* Internal, --oauth2-token-url: the token the attempt is sent with, the
+     * fetch it waits for, and whether a 401 already cost it its one retry. */
+    oauth2_bearer_t *bearer;
+    uint64_t auth_cursor;
+    int auth_retried;
 } sink_req_t;
 
 /* Runs exactly once per successful sink_send(), on the loop thread, unless

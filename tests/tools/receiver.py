@@ -16,6 +16,8 @@ achieved).
 
 How it answers (first rule that matches wins):
   --drop-rate P         close the connection without answering, probability P
+  --reject-auth VALUE   answer 401 when the Authorization header is VALUE
+                        (repeatable; at runtime {"reject_auth": [...]})
   --fail-match TEXT     answer --fail-match-status (default 400) when the body
                         contains TEXT
   --fail-first N        the first N requests answer --fail-status
@@ -41,6 +43,9 @@ Neither is recorded in the log nor counted.
   --quiet         no access log on stderr (default: quiet; --verbose for it).
 
   --tls-cert F --tls-key F   serve HTTPS with this certificate and key (PEM).
+  --tls-client-ca F   and require a client certificate issued by the CA in F
+                  (mutual TLS): a client without one fails the handshake;
+                  the log line gets "client_cn", the certificate's CN.
   --verify-secret S   check each request's Standard Webhooks signature with
                   secret S ("whsec_<base64>"), independently of kgw (Python's
                   hmac): the log line gets "sig_ok": true or false.
@@ -72,6 +77,7 @@ SETTINGS = {
     "drop_rate": 0.0,
     "delay": 0.0,
     "retry_after": None,
+    "reject_auth": [],
 }
 LOCK = threading.Lock()
 STATE = {"seq": 0, "inflight": 0, "max_inflight": 0, "connections": 0, "by_status": {}}
@@ -157,6 +163,8 @@ class Handler(BaseHTTPRequestHandler):
         s = SETTINGS
         if s["drop_rate"] and random.random() < s["drop_rate"]:
             return None
+        if s["reject_auth"] and self.headers.get("Authorization") in s["reject_auth"]:
+            return 401
         if s["fail_match"] and s["fail_match"].encode() in body:
             return s["fail_match_status"]
         if seq <= s["fail_first"]:
@@ -197,6 +205,9 @@ class Handler(BaseHTTPRequestHandler):
                         "conn": self.conn_id,
                         "inflight": inflight,
                     }
+                    cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+                    if cert:
+                        rec["client_cn"] = dict(x[0] for x in cert["subject"]).get("commonName")
                     if VERIFY_KEY is not None:
                         rec["sig_ok"] = signature_ok(rec["headers"], body)
                     LOG.write(json.dumps(rec) + "\n")
@@ -242,6 +253,8 @@ def main():
     ap.add_argument("--retry-after")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
+    ap.add_argument("--reject-auth", action="append", default=[])
     ap.add_argument("--verify-secret")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="the default; kept for scripts")
@@ -261,6 +274,9 @@ def main():
     if a.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        if a.tls_client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.tls_client_ca)
         # A client refusing the certificate fails the handshake in accept(),
         # an OSError the server ignores.
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)

@@ -154,3 +154,63 @@ Test(cli, brokers_from_environment)
     unsetenv("KGW_BROKERS");
     cli_config_free(&cfg);
 }
+
+Test(cli, outbound_auth_flags)
+{
+    /* What goes together and what excludes what; the https check applies to
+     * --client-cert because curl would ignore it on plain http. */
+    static const struct {
+        const char *a[8];
+        const char *want; /* NULL: accepted */
+    } cases[] = {
+        {{"-oauth2-token-url", "https://idp/token", "-oauth2-client-id", "c",
+          "-oauth2-client-secret-file", "/s", "-oauth2-scope", "a b"},
+         NULL},
+        {{"-oauth2-token-url", "https://idp/token", "-oauth2-client-id", "c"},
+         "--oauth2-token-url: needs --oauth2-client-secret-file"},
+        {{"-oauth2-token-url", "https://idp/token", "-oauth2-client-secret-file", "/s"},
+         "--oauth2-token-url: needs --oauth2-client-id"},
+        {{"-oauth2-token-url", "idp/token", "-oauth2-client-id", "c", "-oauth2-client-secret-file",
+          "/s"},
+         "--oauth2-token-url: 'idp/token' is not"},
+        {{"-oauth2-scope", "a"}, "--oauth2-scope: needs --oauth2-token-url"},
+        {{"-oauth2-client-secret-file", "/s"}, "--oauth2-client-secret-file: needs"},
+        {{"-oauth2-token-url", "http://i/", "-oauth2-client-id", "c", "-oauth2-client-secret-file",
+          "/s", "-oauth2-scope", "a\"b"},
+         "--oauth2-scope: only printable ASCII"},
+        {{"-oauth2-token-url", "http://i/", "-oauth2-client-id", "c", "-oauth2-client-secret-file",
+          "/s", "-basic-auth-file", "/b"},
+         "--basic-auth-file: not with --oauth2-token-url"},
+        {{"-basic-auth-file", "/b", "-H", "authorization: Basic x"},
+         "-H: Authorization is set by --basic-auth-file"},
+        {{"-basic-auth-file", "/b", "-H", "Authorization-Extra: x"}, NULL},
+        {{"-client-key", "/k"}, "--client-key: needs --client-cert"},
+        {{"-client-cert", "/c", "-client-key", "/k"}, NULL},
+        {{"-signing-key-file", "/ed.pem"}, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[20] = {"kgw-consumer", "-broker",   "b", "-topic", "t",
+                                "-target-url",  "https://h/"};
+        int argc = 7;
+        for (size_t j = 0; j < 8 && cases[i].a[j]; j++)
+            args[argc++] = cases[i].a[j];
+        consumer_config_t cfg;
+        char err[256] = "";
+        int rc = parse(&cfg, err, sizeof(err), argc, args);
+        if (!cases[i].want) {
+            cr_assert_eq(rc, KGW_CONFIG_OK, "case %zu: %s", i, err);
+        } else {
+            cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
+            cr_assert(strstr(err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err,
+                      cases[i].want);
+        }
+        cli_config_free(&cfg);
+    }
+    consumer_config_t cfg;
+    char err[256] = "";
+    int rc = PARSE(&cfg, err, "-broker", "b", "-topic", "t", "-target-url", "http://h/",
+                   "-client-cert", "/c");
+    cr_assert_eq(rc, KGW_CONFIG_ERROR);
+    cr_assert(strstr(err, "--client-cert: the --target-url is not https://"), "%s", err);
+    cli_config_free(&cfg);
+}
