@@ -52,8 +52,8 @@ static const kgw_option_t options[] = {
      0, 1000000, "N",
      "closed loop: at most N records awaiting their delivery report, a new one per report, "
      "like N HTTP clients that each wait for their answer (0: no limit)"},
-    {"group-size", NULL, 0, KGW_OPT_INT, offsetof(bare_producer_config_t, group_size), "1", NULL,
-     1, 100000, "M",
+    {"group-size", NULL, 0, KGW_OPT_INT, offsetof(bare_producer_config_t, group_size), "1", NULL, 1,
+     100000, "M",
      "with --outstanding N: N groups of M records in flight; a group produces its next M only "
      "after all M of its reports, like N clients posting M-record bodies"},
     {"timeout", NULL, 0, KGW_OPT_DOUBLE, offsetof(bare_producer_config_t, timeout_s), "120", NULL,
