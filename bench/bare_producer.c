@@ -131,9 +131,11 @@ static int warm_up(rd_kafka_t *rk, const char *topic, const char *value, size_t 
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t err =
         rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
-    int parts = err ? 0 : md->topics[0].partition_cnt;
-    if (md)
+    int parts = 0;
+    if (!err && md) {
+        parts = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
+    }
     if (rkt)
         rd_kafka_topic_destroy(rkt);
     for (int i = 0; i < parts && !err; i++)
