@@ -7,7 +7,10 @@
  * evenly over the partitions, as the mock's ~5 MiB per partition requires.
  * With --outstanding N it is also the single-record produce section's Kafka
  * bound: N records in flight, as N keep-alive clients of kgw-producer keep N
- * requests in flight, with neither HTTP nor JSON.
+ * requests in flight, with neither HTTP nor JSON. With --group-size M as well
+ * it is the batch section's bound: N groups of M records in flight, each
+ * group waiting for all M of its reports before its next M are produced, as N
+ * clients posting M-record bodies each wait for their whole answer.
  *
  * Threads: the main thread produces and serves delivery reports
  * (rd_kafka_poll), so the counters need no locks; librdkafka runs its own.
@@ -31,6 +34,7 @@ typedef struct {
     long count;
     long size;
     long outstanding;
+    long group_size;
     double timeout_s;
     kgw_strlist_t xprops;
 } bare_producer_config_t;
@@ -48,6 +52,10 @@ static const kgw_option_t options[] = {
      0, 1000000, "N",
      "closed loop: at most N records awaiting their delivery report, a new one per report, "
      "like N HTTP clients that each wait for their answer (0: no limit)"},
+    {"group-size", NULL, 0, KGW_OPT_INT, offsetof(bare_producer_config_t, group_size), "1", NULL, 1,
+     100000, "M",
+     "with --outstanding N: N groups of M records in flight; a group produces its next M only "
+     "after all M of its reports, like N clients posting M-record bodies"},
     {"timeout", NULL, 0, KGW_OPT_DOUBLE, offsetof(bare_producer_config_t, timeout_s), "120", NULL,
      1, 86400, "SEC", "give up waiting for delivery reports after this long"},
     {"property", NULL, 'X', KGW_OPT_LIST, offsetof(bare_producer_config_t, xprops), NULL, NULL, 0,
@@ -58,7 +66,7 @@ static const kgw_option_t options[] = {
 static const kgw_cli_t cli = {
     .prog = "bare_producer",
     .usage = "--brokers LIST --topic NAME [--count N] [--size BYTES] [--outstanding N]\n"
-             "       [-X key=value ...]",
+             "       [--group-size M] [-X key=value ...]",
     .description = "The batch-produce ceiling: a bare librdkafka producer (acks=all, idempotent)\n"
                    "pushing --count records as fast as it can. Prints records=N delivered=N\n"
                    "failed=N elapsed_s=S rate_per_s=R on stdout after the last delivery report.",
@@ -69,12 +77,20 @@ typedef struct {
     long delivered;
     long failed;
     rd_kafka_resp_err_t first_err;
+    long *group_pending; /* per group: reports still awaited (--group-size > 1) */
+    long *ready;         /* stack of groups whose every report is in */
+    long nready;
 } counts_t;
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
     (void)rk;
     counts_t *counts = opaque;
+    long g = (long)(intptr_t)rkm->_private;
+    if (counts->group_pending && g >= 0) {
+        if (--counts->group_pending[g] == 0)
+            counts->ready[counts->nready++] = g;
+    }
     if (rkm->err) {
         if (!counts->failed)
             counts->first_err = rkm->err;
@@ -103,6 +119,37 @@ static char *make_value(size_t size)
     memcpy(value, head, sizeof(head) - 1);
     memcpy(value + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
     return value;
+}
+
+/* As a bound, the closed loop is compared with a warmed-up kgw-producer: one record to
+ * each partition first (connections to every leader, the idempotent producer's id), not
+ * counted. Returns 0, or -1 with a message on stderr. */
+static int warm_up(rd_kafka_t *rk, const char *topic, const char *value, size_t size,
+                   double timeout_s)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_resp_err_t err =
+        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
+    int parts = 0;
+    if (!err && md) {
+        parts = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    for (int i = 0; i < parts && !err; i++)
+        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_VALUE((void *)value, size),
+                                RD_KAFKA_V_OPAQUE((void *)(intptr_t)-1), RD_KAFKA_V_END);
+    if (!err)
+        err = rd_kafka_flush(rk, (int)(timeout_s * 1000));
+    if (!err && parts == 0)
+        err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (err)
+        fprintf(stderr, "bare_producer: warm-up failed: %s\n", rd_kafka_err2str(err));
+    return err ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -155,8 +202,58 @@ int main(int argc, char **argv)
     long produced = 0;
     long queue_full = 0;
     rd_kafka_resp_err_t enqueue_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (cfg.outstanding && cfg.group_size > 1) {
+        counts.group_pending = calloc((size_t)cfg.outstanding, sizeof(long));
+        counts.ready = calloc((size_t)cfg.outstanding, sizeof(long));
+        if (!counts.group_pending || !counts.ready) {
+            fprintf(stderr, "%s: out of memory\n", cli.prog);
+            goto out;
+        }
+        for (long g = 0; g < cfg.outstanding; g++)
+            counts.ready[counts.nready++] = g;
+    }
+    if (cfg.outstanding && warm_up(rk, cfg.topic, value, (size_t)cfg.size, cfg.timeout_s) != 0)
+        goto out;
+    counts.delivered = counts.failed = 0;
     double t0 = now_s();
-    while (produced < cfg.count) {
+    while (counts.group_pending && produced < cfg.count) {
+        /* Grouped closed loop: a group that has all its reports produces its next
+         * group_size records at once, as a client posts its next body. */
+        if (!counts.nready) {
+            rd_kafka_poll(rk, 1000);
+            continue;
+        }
+        long g = counts.ready[--counts.nready];
+        /* One count held while the group is filled, so a report served by the
+         * backpressure poll below cannot mark it ready half-way. */
+        counts.group_pending[g] = 1;
+        for (long i = 0; i < cfg.group_size && produced < cfg.count && !enqueue_err;) {
+            char key[32];
+            int key_len = snprintf(key, sizeof(key), "k%ld", produced);
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(cfg.topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(key, (size_t)key_len), RD_KAFKA_V_VALUE(value, (size_t)cfg.size),
+                RD_KAFKA_V_OPAQUE((void *)(intptr_t)g), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                queue_full++;
+                rd_kafka_poll(rk, 10);
+                continue;
+            }
+            if (err) {
+                enqueue_err = err;
+                break;
+            }
+            counts.group_pending[g]++;
+            produced++;
+            i++;
+        }
+        if (--counts.group_pending[g] == 0)
+            counts.ready[counts.nready++] = g;
+        if (enqueue_err)
+            break;
+        rd_kafka_poll(rk, 0);
+    }
+    while (!counts.group_pending && produced < cfg.count) {
         /* Closed loop: block until a delivery report frees a slot. */
         if (cfg.outstanding && produced - counts.delivered - counts.failed >= cfg.outstanding) {
             rd_kafka_poll(rk, 1000);
@@ -202,6 +299,8 @@ out:
     if (conf)
         rd_kafka_conf_destroy(conf);
     free(value);
+    free(counts.group_pending);
+    free(counts.ready);
     kgw_config_free(&cli, &cfg);
     return exit_code;
 }

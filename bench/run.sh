@@ -265,6 +265,23 @@ preload() {
 
 # --- producer ---------------------------------------------------------------------
 
+# warm_topic TOPIC CONNS SCRIPT ARGS...: on real Kafka, 3 s of the same load through
+# kgw-producer before the topic is measured. Measured 2026-12-02 (loaded machine): on a
+# topic created a moment before, a warm kgw-producer made 33 batches/s in its first 3 s
+# (p99 1.4 s), then 105-115 (p99 ~190 ms); a fresh kgw-producer made 42 and 55 req/s at 8
+# connections (p50 ~150 ms), then 236. Kafka warms up new partitions and librdkafka
+# connects to each leader on first use; the --quick smoke run had counted that as kgw's
+# cost. The warm-up records are subtracted in the count check (WARMED).
+declare -A WARMED=()
+warm_topic() {
+    local topic=$1 conns=$2 script=$3 line
+    shift 3
+    [ "$KAFKA" = 1 ] || return 0
+    line=$(DURATION=3 wrk_run "warm-$topic" "$conns" "$script" "$PRODUCER_URL" "$TP$topic" "$@")
+    WARMED[$topic]=$(field high "$(topic_count "$topic")")
+    log "warmed $TP$topic through kgw-producer (${WARMED[$topic]} records): $line"
+}
+
 # wrk_run NAME CONNS SCRIPT URL ARGS...: runs wrk, prints its WRK line.
 wrk_run() {
     local name=$1 conns=$2 script=$3 url=$4
@@ -320,7 +337,7 @@ kgw_producer_start() {
 verify_count() {
     local key=$1 line=$2 topic=$3 per=$4 counted high ok slack verdict
     counted=$(topic_count "$topic")
-    high=$(field high "$counted")
+    high=$(($(field high "$counted") - ${WARMED[$topic]:-0}))
     ok=$(($(field ok "$line") * per))
     slack=$((($(field sent "$line") - $(field requests "$line") + $(field non2xx "$line")) * per))
     if [ "$high" = "$ok" ]; then
@@ -364,7 +381,11 @@ section_producer() {
         log "bare_producer --outstanding $conns: $line"
         add "p$conns.bound" "$(field rate_per_s "$line")"
         add "p$conns.bound.ratio" "$(calc "100 * $(field rate_per_s "$line") / $ceil")"
+        # Both halves land on the same cores, so a gateway that added nothing of its own
+        # would spend the sum of their costs per request: the composite bound.
+        add "p$conns.comp" "$(calc "1 / (1 / $ceil + 1 / $(field rate_per_s "$line"))")"
         kgw_producer_start
+        warm_topic bench "$conns" produce.lua "$RECORD_BYTES"
         line=$(wrk_run "kgw-producer-c$conns" "$conns" produce.lua "$PRODUCER_URL" "${TP}bench" "$RECORD_BYTES")
         add "rss.producer.c$conns" "$(peak_kb "$PRODUCER_PID")"
         stop_bg "$PRODUCER_PID"
@@ -375,6 +396,7 @@ section_producer() {
         add "p$conns.kgw.p99" "$(field p99_ms "$line")"
         add "p$conns.ratio" "$(calc "100 * $kgw / $ceil")"
         add "p$conns.of_bound" "$(calc "100 * $kgw / ${R[p$conns.bound]##* }")"
+        add "p$conns.of_comp" "$(calc "100 * $kgw / ${R[p$conns.comp]##* }")"
         verify_count "p$conns" "$line" bench 1
         devcluster_stop
     done
@@ -383,8 +405,12 @@ section_producer() {
 section_batch() {
     local out ceil line kgw
     devcluster_start batch-bare:32 batch:32 warm:1
+    # The Kafka side alone with kgw's window: 8 groups of 100 records in flight, each
+    # group waiting for all its reports before its next 100, as 8 clients posting
+    # 100-record bodies each wait for their answer (kgw's linger.ms=0).
     start_bg bare_producer "$BENCH/bare_producer" --brokers "$BROKERS" --topic "${TP}batch-bare" \
-        --count "$BARE_PRODUCER_RECORDS" --size "$RECORD_BYTES"
+        --count "$BARE_PRODUCER_RECORDS" --size "$RECORD_BYTES" --outstanding 8 \
+        --group-size "$BATCH_RECORDS" -X linger.ms=0
     wait_pid "$LAST_PID" 120
     add "rss.bare_producer" "$PEAK_KB"
     out=$(cat "$TMP/bare_producer.out")
@@ -398,6 +424,7 @@ section_batch() {
         return 0
     fi
     kgw_producer_start
+    warm_topic batch 8 batch.lua "$BATCH_RECORDS" "$RECORD_BYTES"
     line=$(wrk_run kgw-producer-batch 8 batch.lua "$PRODUCER_URL" "${TP}batch" "$BATCH_RECORDS" "$RECORD_BYTES")
     add "rss.producer.batch" "$(peak_kb "$PRODUCER_PID")"
     stop_bg "$PRODUCER_PID"
@@ -539,15 +566,14 @@ print_table() {
         "$([ "$KAFKA" = 1 ] && echo "Apache Kafka $KAFKA_VERSION, 3 KRaft nodes, RF 3, acks=all" ||
             echo "kgw-devcluster 3 brokers")"
     echo
-    row "" kgw ceiling ratio target result
+    row "" kgw bound ratio target result
     for c in 8 64; do
-        r=$(median "p$c.ratio")
-        row "produce ${c} conn req/s" "$(median "p$c.kgw")" "$(median "p$c.ceil")" "$(pct "$r")" \
-            ">= $([ "$c" = 8 ] && echo 40 || echo 60)%" \
-            "$(mark "$r" '>=' "$([ "$c" = 8 ] && echo 40 || echo 60)")"
-        r=$(median "p$c.bound.ratio")
-        row "  bound: librdkafka alone" "$(median "p$c.bound")" "$(median "p$c.ceil")" "$(pct "$r")" \
-            "" "kgw $(pct "$(median "p$c.of_bound")")"
+        r=$(median "p$c.of_comp")
+        row "produce ${c} conn req/s" "$(median "p$c.kgw")" "$(median "p$c.comp")" "$(pct "$r")" \
+            ">= 90%" "$(mark "$r" '>=' 90)"
+        row "  bare_mhd" "" "$(median "p$c.ceil")" "$(pct "$(median "p$c.ratio")")" "" ""
+        row "  librdkafka alone" "" "$(median "p$c.bound")" "$(pct "$(median "p$c.of_bound")")" \
+            "" ""
         v=$(median "p$c.kgw.p99")
         row "produce ${c} conn p50/p99 ms" "$(slash "$(median "p$c.kgw.p50")" "$v")" \
             "$(slash "$(median "p$c.ceil.p50")" "$(median "p$c.ceil.p99")")" "" \
@@ -566,7 +592,9 @@ print_table() {
         echo "  (the mock dropped old records past ~5 MiB/partition; counts are high watermarks)"
     r=$(median batch.ratio)
     row "batch produce records/s" "$(median batch.kgw)" "$(median batch.ceil)" "$(pct "$r")" \
-        ">= 40%" "$(mark "$r" '>=' 40)"
+        ">= 80%" "$(mark "$r" '>=' 80)"
+    [ -n "$(median batch.ceil)" ] &&
+        echo "  (bound: librdkafka alone, 8 groups of $BATCH_RECORDS records in flight, each waiting for all its reports)"
     if [ -n "${R[c.kceil]:-}" ]; then
         row "  bound: bare consumer" "$(median c.kceil)" "$(median c.ceil)" "" "" \
             "(ratios below: of the smaller)"

@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "common/kgw_fmt.h"
 
 /* --- buffer ------------------------------------------------------------------ */
@@ -368,6 +372,23 @@ const char *kgw_json_scan_string(const char *str, size_t n, size_t *pos, int *es
     const unsigned char *p = s + *pos + 1;
     *escaped = 0;
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time (about a third of the word loop's instructions per byte on
+         * /produce's 1 KiB payload strings): a signed compare with 0x20 catches both the
+         * control characters and the bytes >= 0x80. */
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            int mask = _mm_movemask_epi8(m);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (end - p >= 8) {
             uint64_t v;
             memcpy(&v, p, 8);

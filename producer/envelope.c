@@ -116,8 +116,30 @@ static int parse_message(const jscan_t *js, char *body, size_t obj, batch_t *b, 
         rec->key = decode_inplace(js, body, key, &rec->key_len);
     const jscan_tok_t *pt = &js->toks[payload];
     rec->value = body + pt->start;
-    rec->value_len = jscan_compact(body + pt->start, pt->end - pt->start, body + pt->start);
+    /* A compact body (no blank outside strings, as JSON.stringify and most clients send)
+     * needs no second pass over its payloads. */
+    rec->value_len = js->blanks
+                         ? jscan_compact(body + pt->start, pt->end - pt->start, body + pt->start)
+                         : pt->end - pt->start;
     return 0;
+}
+
+/* "messages[K]: ", the prefix of a record's error messages, into buf (48 bytes). Built
+ * for every record of a batch, so without snprintf (two calls per record were a fifth of
+ * kgw's own instructions for a 100-record body). */
+static void where_of(char *buf, size_t k)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + k % 10);
+        k /= 10;
+    } while (k);
+    memcpy(buf, "messages[", 9);
+    size_t o = 9;
+    while (n)
+        buf[o++] = digits[--n];
+    memcpy(buf + o, "]: ", 4);
 }
 
 static size_t count_headers(const jscan_t *js, const char *body, size_t obj)
@@ -170,7 +192,7 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
                 return -1;
             }
             char where[48];
-            snprintf(where, sizeof(where), "messages[%zu]: ", k);
+            where_of(where, k);
             if (refuse_unknown(js, body, i, message_fields, where, pe))
                 return -1;
             nh += count_headers(js, body, i);
@@ -182,7 +204,7 @@ int envelope_parse(jscan_t *js, char *body, size_t len, batch_t *b, parse_error_
         b->multi = 1;
         for (size_t i = (size_t)messages + 1, k = 0; k < mt->size; k++, i = js->toks[i].skip) {
             char where[48];
-            snprintf(where, sizeof(where), "messages[%zu]: ", k);
+            where_of(where, k);
             if (parse_message(js, body, i, b, &b->records[k], where, pe))
                 return -1;
         }

@@ -143,14 +143,17 @@ int jscan_parse(jscan_t *js, const char *buf, size_t len)
     if (max_depth > sizeof(stack) / sizeof(stack[0]))
         max_depth = sizeof(stack) / sizeof(stack[0]);
     js->ntoks = 0;
+    js->blanks = 0;
     js->err = NULL;
     js->err_pos = 0;
     if (len >= UINT32_MAX)
         return fail(js, "document too large", 0);
 
     for (;;) {
+        size_t blank_from = i;
         while (i < len && is_ws(s[i]))
             i++;
+        js->blanks += i - blank_from;
         if (i >= len) {
             if (state == ST_DONE)
                 return 0;

@@ -48,6 +48,7 @@ typedef struct jscan {
     size_t ntoks;
     size_t cap;
     size_t max_depth; /* nesting limit; 0 means JSCAN_DEFAULT_MAX_DEPTH */
+    size_t blanks;    /* whitespace bytes outside strings: 0 means jscan_compact() is a no-op */
     const char *err;  /* after a failed parse: a static sentence */
     size_t err_pos;   /* byte offset of the error */
 } jscan_t;

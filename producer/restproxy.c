@@ -137,7 +137,9 @@ static int parse_data(const jscan_t *js, char *body, int i, restproxy_format_t f
         return b64_inplace(js, body, i, out, outlen);
     const jscan_tok_t *t = &js->toks[i];
     *out = body + t->start;
-    *outlen = jscan_compact(body + t->start, t->end - t->start, body + t->start);
+    /* No blank outside strings in the body: the value is already compact. */
+    *outlen = js->blanks ? jscan_compact(body + t->start, t->end - t->start, body + t->start)
+                         : t->end - t->start;
     return 0;
 }
 

@@ -310,3 +310,47 @@ Test(kgw_json, buffer_steal_reset_and_numbers)
     kgw_buf_term(&b);
     cr_assert_null(b.data);
 }
+
+/* Long strings take the 16-byte path: a special byte at every offset of a 40-byte run
+ * is found exactly where it is. */
+Test(kgw_json, scan_string_finds_specials_at_every_offset)
+{
+    static const struct {
+        const char *ins;
+        const char *err; /* NULL: valid */
+        int escaped;
+    } specials[] = {
+        {"\\n", NULL, 1},
+        {"\xc3\xa9", NULL, 0},
+        {"\x01", "control character in string", 0},
+        {"\xff", "invalid UTF-8", 0},
+        {"\\q", "invalid escape in string", 0},
+    };
+    char s[64];
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+        for (size_t at = 1; at < 41; at++) {
+            size_t ilen = strlen(specials[k].ins);
+            memset(s, 'a', sizeof(s));
+            s[0] = '"';
+            memcpy(s + at, specials[k].ins, ilen);
+            s[48] = '"';
+            size_t pos = 0;
+            int escaped = 0;
+            const char *err = kgw_json_scan_string(s, 56, &pos, &escaped);
+            if (specials[k].err) {
+                cr_assert_not_null(err, "case %zu at %zu", k, at);
+                cr_assert_str_eq(err, specials[k].err, "case %zu at %zu", k, at);
+                cr_assert_eq(pos, at, "case %zu at %zu", k, at);
+            } else {
+                cr_assert_null(err, "case %zu at %zu: %s", k, at, err);
+                cr_assert_eq(pos, 49, "case %zu at %zu", k, at);
+                cr_assert_eq(escaped, specials[k].escaped, "case %zu at %zu", k, at);
+            }
+        }
+    }
+    size_t pos = 0;
+    int escaped;
+    memset(s, 'a', sizeof(s));
+    s[0] = '"';
+    cr_assert_str_eq(kgw_json_scan_string(s, sizeof(s), &pos, &escaped), "unterminated string");
+}

@@ -247,3 +247,16 @@ Test(jscan, compact_matches_reference_on_long_strings)
         cr_assert(memcmp(inplace, ref, nref) == 0, "round %d in place", round);
     }
 }
+
+Test(jscan, counts_blanks_outside_strings_only)
+{
+    jscan_t js;
+    jscan_init(&js, 0);
+    cr_assert_eq(parse(&js, "{\"a\":\"x y\",\"b\":[1,2]}"), 0);
+    cr_assert_eq(js.blanks, 0, "blanks inside a string do not count");
+    cr_assert_eq(parse(&js, "{\"a\": \"x\",\n \"b\":[1, 2] }"), 0);
+    cr_assert_eq(js.blanks, 5);
+    cr_assert_eq(parse(&js, "{\"a\":1}"), 0);
+    cr_assert_eq(js.blanks, 0, "reset by each parse");
+    jscan_term(&js);
+}
