@@ -91,6 +91,7 @@ typedef struct request {
     struct v3rec_info *v3info; /* owned */
     batch_t v3win;             /* the records of a v3 stream in flight (owns nothing) */
     size_t v3_next;            /* the stream's first record not yet submitted */
+    struct v3stream *v3s;      /* owned: v3 records read as a stream (v3stream.h), or NULL */
     /* Idempotency-Key (replay.c) */
     struct idem_entry *idem_entry; /* the first use, until answered */
     idem_waiter_t idem_waiter;
