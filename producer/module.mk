@@ -5,7 +5,8 @@ PRODUCER_SRCS := producer/config.c producer/access.c producer/framing.c producer
                  producer/simulator.c producer/produce.c producer/server.c
 PRODUCER_UNIT_SRCS := tests/unit/test_producer_access.c tests/unit/test_producer_envelope.c \
                       tests/unit/test_producer_jscan.c tests/unit/test_producer_misc.c \
-                      tests/unit/test_producer_reaper.c tests/unit/test_producer_restproxy.c
+                      tests/unit/test_producer_reaper.c tests/unit/test_producer_restproxy.c \
+                      tests/unit/test_producer_v3.c
 
 BINS += $(BUILD)/kgw-producer
 $(BUILD)/kgw-producer: $(BUILD)/producer/main.o $(PRODUCER_SRCS:%.c=$(BUILD)/%.o) $(LIBKGW)
