@@ -80,9 +80,9 @@ static int v3_on_headers(request_t *req, const char *method, enum MHD_Result *re
 }
 
 /* Records of one buffered v3 request (with an Idempotency-Key) in flight at
- * most: a long one is produced a window at a time, so it neither fills librdkafka's queue (and
- * fails with
- * __QUEUE_FULL) nor holds more than this many messages there. */
+ * most: a long one is produced a window at a time, so it neither fills
+ * librdkafka's queue (and fails with __QUEUE_FULL) nor holds more than this
+ * many messages there. */
 #define V3_WINDOW 10000
 
 static void v3_window_done_cb(batch_t *b, void *opaque);

@@ -89,8 +89,8 @@ typedef struct request {
     route_parts_t parts;
     meta_waiter_t waiter;
     struct v3rec_info *v3info; /* owned */
-    batch_t v3win;             /* the records of a v3 stream in flight (owns nothing) */
-    size_t v3_next;            /* the stream's first record not yet submitted */
+    batch_t v3win;             /* a buffered v3 request's window in flight (owns nothing) */
+    size_t v3_next;            /* its first record not yet submitted */
     struct v3stream *v3s;      /* owned: v3 records read as a stream (v3stream.h), or NULL */
     /* Idempotency-Key (replay.c) */
     struct idem_entry *idem_entry; /* the first use, until answered */
