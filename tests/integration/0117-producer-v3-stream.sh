@@ -34,7 +34,8 @@ done) &
 SAMPLER=$!
 PIDS+=("$SAMPLER")
 
-if real_kafka; then kafka_pause "$(leader_of "$T" 0)"; else dc_cmd broker down 1; fi
+# On real Kafka the leader is SIGSTOPped: looked up once, while it still answers.
+if real_kafka; then LEADER=$(leader_of "$T" 0) && kafka_pause "$LEADER"; else dc_cmd broker down 1; fi
 
 python3 - "$PORT" "$RPATH" "$N" "$TMP/progress" >"$TMP/stream.out" 2>&1 <<'PY' &
 import http.client, json, os, sys
@@ -87,7 +88,7 @@ else
     not_ok "the client never stalled (progress $(cat "$TMP/progress" 2>/dev/null))"
 fi
 
-if real_kafka; then kafka_resume "$(leader_of "$T" 0)"; else dc_cmd broker up 1; fi
+if real_kafka; then kafka_resume "$LEADER"; else dc_cmd broker up 1; fi
 wait_until 120 grep -q '^stream ' "$TMP/stream.out" || true
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
