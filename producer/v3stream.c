@@ -38,11 +38,11 @@ struct v3stream {
      * and the batch in flight. */
     char *text;
     size_t len, cap;
-    v3rec_span_t spans[V3STREAM_WINDOW];
-    size_t nspans;
+    v3rec_span_t *spans; /* these three hold span_cap entries, grown up to a window */
+    v3rec_info_t *info;
+    uint32_t *pos;
+    size_t nspans, span_cap;
     batch_t batch;
-    v3rec_info_t info[V3STREAM_WINDOW];
-    uint32_t pos[V3STREAM_WINDOW];
     int inflight;
     size_t win_first;
     /* Every record's result, by its index in the stream. */
@@ -80,6 +80,9 @@ void v3stream_destroy(v3stream_t *s)
         free(s->msgs[i]);
     free(s->msgs);
     free(s->text);
+    free(s->spans);
+    free(s->info);
+    free(s->pos);
     sbuf_term(&s->prefix);
     sbuf_term(&s->stage);
     free(s);
@@ -155,10 +158,32 @@ static int window_full(const v3stream_t *s)
     return s->nspans >= V3STREAM_WINDOW || s->len >= V3STREAM_WINDOW_BYTES;
 }
 
+/* Room for one more complete record (a request of one record allocates little). */
+static int spans_grow(v3stream_t *s)
+{
+    if (s->nspans < s->span_cap)
+        return 0;
+    size_t cap = s->span_cap ? s->span_cap * 4 : 4;
+    if (cap > V3STREAM_WINDOW)
+        cap = V3STREAM_WINDOW;
+    v3rec_span_t *sp = realloc(s->spans, cap * sizeof(*sp));
+    if (sp)
+        s->spans = sp;
+    v3rec_info_t *in = sp ? realloc(s->info, cap * sizeof(*in)) : NULL;
+    if (in)
+        s->info = in;
+    uint32_t *po = in ? realloc(s->pos, cap * sizeof(*po)) : NULL;
+    if (!po)
+        return -1;
+    s->pos = po;
+    s->span_cap = cap;
+    return 0;
+}
+
 static int append(v3stream_t *s, const char *p, size_t n)
 {
     if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : 64 * 1024;
+        size_t cap = s->cap ? s->cap : 4096;
         while (cap < s->len + n)
             cap *= 2;
         char *t = realloc(s->text, cap);
@@ -214,6 +239,10 @@ static size_t consume(v3stream_t *s, const char *p, size_t len)
             return i;
         }
         i += n;
+        if (done && spans_grow(s)) {
+            s->oom = 1;
+            return i;
+        }
         if (done) {
             v3rec_span_t *sp = &s->spans[s->nspans++];
             sp->start = s->dropping ? 0 : s->rec_start;
