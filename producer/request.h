@@ -52,7 +52,9 @@ typedef struct request_shared {
     pthread_key_t js_key; /* per-thread jscan_t scratch */
     int js_key_created;
     kgw_metric_t *m_requests;
-    kgw_metric_t *m_callers; /* requests by caller name and status */
+    kgw_metric_t *m_callers;     /* requests by caller name and status */
+    kgw_series_t *s_v3_window;   /* v3 stream windows by records (histogram) */
+    kgw_series_t *s_v3_inflight; /* records of v3 streams in flight (gauge) */
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][REQUEST_NSTATUS];
 } request_shared_t;
 

@@ -604,8 +604,16 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                         "HTTP requests answered, by caller (name= of the token "
                         "in --auth-token-file) and status; only with tokens.",
                         NULL, 0);
-    if (!s->sh.m_callers || !s->sh.m_requests || !s->s_active || !s_slow_closed || !s_conns ||
-        !s->s_framing) {
+    static const double window_buckets[] = {1, 10, 100, 1000};
+    f = kgw_metrics_add(metrics, KGW_METRIC_HISTOGRAM, "kgw_producer_v3_stream_window_records",
+                        "Records per window a v3 stream produced (at most 1000 in flight).",
+                        window_buckets, 4);
+    s->sh.s_v3_window = f ? kgw_metric_series(f, NULL) : NULL;
+    f = kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_v3_stream_inflight_records",
+                        "Records of v3 streams produced and not yet acknowledged.", NULL, 0);
+    s->sh.s_v3_inflight = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->sh.s_v3_window || !s->sh.s_v3_inflight || !s->sh.m_callers || !s->sh.m_requests ||
+        !s->s_active || !s_slow_closed || !s_conns || !s->s_framing) {
         snprintf(errstr, errstr_size, "cannot register metrics");
         server_destroy(s);
         return NULL;

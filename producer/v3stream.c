@@ -289,8 +289,8 @@ static void harvest(v3stream_t *s)
 /* Runs on the producer's poller thread (or inside producer_submit). */
 static void window_done_cb(batch_t *b, void *opaque)
 {
-    (void)b;
     request_t *req = opaque;
+    kgw_series_add(req->sh->s_v3_inflight, -(double)b->count);
     MHD_resume_connection(req->conn);
 }
 
@@ -321,8 +321,13 @@ static int submit(request_t *req)
     reaper_request_in(req->rconn);
     /* Suspend first: the reports may all arrive before producer_submit() returns. */
     MHD_suspend_connection(req->conn);
-    if (producer_submit(req->sh->producer, &s->batch, window_done_cb, req) != 0)
-        MHD_resume_connection(req->conn); /* none enqueued, no callback: each record says why */
+    kgw_series_observe(req->sh->s_v3_window, (double)s->batch.count);
+    kgw_series_add(req->sh->s_v3_inflight, (double)s->batch.count);
+    if (producer_submit(req->sh->producer, &s->batch, window_done_cb, req) != 0) {
+        /* None enqueued, no callback: each record says why. */
+        kgw_series_add(req->sh->s_v3_inflight, -(double)s->batch.count);
+        MHD_resume_connection(req->conn);
+    }
     return 1;
 }
 

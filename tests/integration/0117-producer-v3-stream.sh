@@ -3,7 +3,8 @@
 # to Confluent's Python example (http.client, one chunk per record):
 #   - backpressure and the window: with the partition's leader down, a stream
 #     of 30,000 1 KiB records stops being read once 1,000 records are in
-#     flight: librdkafka holds at most 1,000 (sampled all along), the client
+#     flight: at most 1,000 in flight (every window counted in a histogram,
+#     the in-flight gauge sampled all along), the client
 #     blocks in send() with most of its records unsent, and bytes wait unread
 #     in kgw's socket. With the leader back, all 30,000 are answered, in
 #     order, and kcat finds each at the offset of its place in the stream;
@@ -24,9 +25,10 @@ start_producer --allow-topics "v3s-*" --max-body-bytes 100000
 CID=$(jget "$(curl -s "$URL/v3/clusters")" 'j["data"][0]["cluster_id"]')
 RPATH="/v3/clusters/$CID/topics/$T/records"
 
-queue_len() { curl -s "$URL/metrics" | sed -n 's/^kgw_producer_kafka_queue_messages \([0-9]*\).*/\1/p'; }
+metric() { curl -s "$URL/metrics" | sed -n "s/^$1 \([0-9.e+]*\)\$/\1/p"; }
+queue_len() { metric kgw_producer_v3_stream_inflight_records; }
 
-# Samples librdkafka's queue (records enqueued, not yet acknowledged) until stopped.
+# Samples the records of streams in flight (produced, not yet acknowledged) until stopped.
 (while :; do
     queue_len >>"$TMP/queue.samples"
     sleep 0.05
@@ -80,7 +82,7 @@ if wait_until 60 stalled; then
     q=$(queue_len)
     # Recv-Q of kgw's side of the connection: bytes that arrived and wait unread.
     recvq=$(ss -tnH state established "( sport = :$PORT )" | awk '{print $1}' | sort -n | tail -1)
-    note "stalled: client at record $sent of $N, librdkafka holds $q, kgw's Recv-Q ${recvq:-?} bytes"
+    note "stalled: client at record $sent of $N, $q records in flight, kgw's Recv-Q ${recvq:-?} bytes"
     check "backpressure: the client blocks with most of the stream unsent" test "$sent" -lt $((N / 2))
     check "a window is in flight: 1..$WINDOW records" test "${q:-0}" -ge 1 -a "${q:-0}" -le $WINDOW
     check "kgw stops reading: bytes wait in its socket" test "${recvq:-0}" -gt 0
@@ -96,8 +98,13 @@ sed 's/^/# /' "$TMP/stream.out"
 check "$N records answered, 200 each, offsets consecutive in answer order" \
     grep -q "^stream 200 $N True True$" "$TMP/stream.out"
 max=$(sort -n "$TMP/queue.samples" | tail -1)
-note "librdkafka's queue: max ${max:-?} over $(wc -l <"$TMP/queue.samples") samples"
-check "never more than $WINDOW records in flight" test "${max:-999999}" -le $WINDOW
+note "records in flight: max ${max:-?} over $(wc -l <"$TMP/queue.samples") samples"
+check "in flight, sampled: never more than $WINDOW records" test "${max:-999999}" -le $WINDOW
+# Every window is observed: none larger than the window bound.
+windows=$(metric kgw_producer_v3_stream_window_records_count)
+under=$(metric 'kgw_producer_v3_stream_window_records_bucket{le="1000"}')
+note "windows: $windows, of them at most $WINDOW records: $under"
+check "every window of the stream held at most $WINDOW records" test "${windows:-0}" -gt 0 -a "${windows:-0}" = "${under:-x}"
 # The mock keeps the last ~5 MiB of a partition: each record kcat still finds
 # sits at the offset of its place in the stream.
 check_eq "kcat: the records in Kafka in the order sent (seq = offset)" "ok" \
