@@ -10,6 +10,7 @@
 
 #include "producer/metaview.h"
 #include "producer/v3rec.h"
+#include "producer/v3stream.h"
 
 static int is_get(const char *method)
 {
@@ -40,6 +41,17 @@ static metaview_kind_t kind_of(route_shape_t shape)
 
 /* --- v3 produce: POST /v3/clusters/{id}/topics/{t}/records. */
 
+/*
+ * Records are read as a stream (v3stream.h), except with an Idempotency-Key:
+ * its answer must be stored before anything is produced again, so such a
+ * request is read whole (up to --max-body-bytes) and produced after.
+ */
+static int use_stream(const request_t *req)
+{
+    return !req->sh->idem ||
+           !MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+}
+
 static int v3_on_headers(request_t *req, const char *method, enum MHD_Result *ret)
 {
     const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
@@ -58,14 +70,19 @@ static int v3_on_headers(request_t *req, const char *method, enum MHD_Result *re
     else if (atomic_load(&req->sh->draining))
         *ret =
             request_respond_error(req, 503, 503, "shutting down: retry on another instance", NULL);
+    else if (use_stream(req) && producer_inflight(req->sh->producer) >= req->sh->max_inflight)
+        *ret = request_respond_error(req, 503, 503, "too many requests in flight: retry", NULL);
+    else if (use_stream(req) && !(req->v3s = v3stream_new(req->sh->max_body_bytes)))
+        *ret = request_respond_error(req, 500, 500, "out of memory", NULL);
     else
         return 0;
     return 1;
 }
 
-/* Records of one v3 request in flight at most: a long stream is produced a
- * window at a time, so it neither fills librdkafka's queue (and fails with
- * __QUEUE_FULL) nor holds more than this many messages there. */
+/* Records of one buffered v3 request (with an Idempotency-Key) in flight at
+ * most: a long one is produced a window at a time, so it neither fills
+ * librdkafka's queue (and fails with __QUEUE_FULL) nor holds more than this
+ * many messages there. */
 #define V3_WINDOW 10000
 
 static void v3_window_done_cb(batch_t *b, void *opaque);
@@ -106,6 +123,8 @@ static void v3_window_done_cb(batch_t *b, void *opaque)
 
 static enum MHD_Result v3_handle(request_t *req)
 {
+    if (req->v3s)
+        return v3stream_end(req);
     parse_error_t pe = {0};
     jscan_t *js = request_jscan(req);
     if (!js)
@@ -125,6 +144,8 @@ static enum MHD_Result v3_handle(request_t *req)
 
 static enum MHD_Result v3_resume(request_t *req)
 {
+    if (req->v3s)
+        return v3stream_resume(req);
     sbuf_t sb;
     char id[128] = "";
     if (!req->sh->meta || !meta_cluster_id(req->sh->meta, id, sizeof(id)))

@@ -52,7 +52,9 @@ typedef struct request_shared {
     pthread_key_t js_key; /* per-thread jscan_t scratch */
     int js_key_created;
     kgw_metric_t *m_requests;
-    kgw_metric_t *m_callers; /* requests by caller name and status */
+    kgw_metric_t *m_callers;     /* requests by caller name and status */
+    kgw_series_t *s_v3_window;   /* v3 stream windows by records (histogram) */
+    kgw_series_t *s_v3_inflight; /* records of v3 streams in flight (gauge) */
     _Atomic(kgw_series_t *) req_series[ROUTE_COUNT][REQUEST_NSTATUS];
 } request_shared_t;
 
@@ -89,8 +91,9 @@ typedef struct request {
     route_parts_t parts;
     meta_waiter_t waiter;
     struct v3rec_info *v3info; /* owned */
-    batch_t v3win;             /* the records of a v3 stream in flight (owns nothing) */
-    size_t v3_next;            /* the stream's first record not yet submitted */
+    batch_t v3win;             /* a buffered v3 request's window in flight (owns nothing) */
+    size_t v3_next;            /* its first record not yet submitted */
+    struct v3stream *v3s;      /* owned: v3 records read as a stream (v3stream.h), or NULL */
     /* Idempotency-Key (replay.c) */
     struct idem_entry *idem_entry; /* the first use, until answered */
     idem_waiter_t idem_waiter;

@@ -32,6 +32,7 @@
 #include "producer/restproxy.h"
 #include "producer/request.h"
 #include "producer/route.h"
+#include "producer/v3stream.h"
 
 /* Request line and header fields beyond this get our JSON 431. */
 #define HEAD_MAX_BYTES (16 * 1024)
@@ -179,6 +180,8 @@ static enum MHD_Result on_headers(request_t *req, const char *url, const char *m
                 "application/octet-stream or text/plain for a raw value",
                 NULL);
     }
+    if (req->v3s)
+        return MHD_YES; /* read record by record, each within the limit (v3stream.h) */
     if (req->route == ROUTE_PRODUCE || (req->route == ROUTE_TOPICS && !req->api)) {
         if (atomic_load(&s->sh.draining))
             return request_respond_error(req, 503, 50301,
@@ -446,6 +449,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     }
     if (req->state == REQ_ANSWERED)
         return MHD_YES;
+    if (req->state == REQ_BODY && *upload_data_size && req->v3s)
+        return v3stream_body(req, upload_data, upload_data_size);
     if (req->state == REQ_BODY && *upload_data_size) {
         int rc = on_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -507,6 +512,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->batch_used)
         batch_term(&req->batch);
     free(req->v3info);
+    v3stream_destroy(req->v3s);
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -598,8 +604,16 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                         "HTTP requests answered, by caller (name= of the token "
                         "in --auth-token-file) and status; only with tokens.",
                         NULL, 0);
-    if (!s->sh.m_callers || !s->sh.m_requests || !s->s_active || !s_slow_closed || !s_conns ||
-        !s->s_framing) {
+    static const double window_buckets[] = {1, 10, 100, 1000};
+    f = kgw_metrics_add(metrics, KGW_METRIC_HISTOGRAM, "kgw_producer_v3_stream_window_records",
+                        "Records per window a v3 stream produced (at most 1000 in flight).",
+                        window_buckets, 4);
+    s->sh.s_v3_window = f ? kgw_metric_series(f, NULL) : NULL;
+    f = kgw_metrics_add(metrics, KGW_METRIC_GAUGE, "kgw_producer_v3_stream_inflight_records",
+                        "Records of v3 streams produced and not yet acknowledged.", NULL, 0);
+    s->sh.s_v3_inflight = f ? kgw_metric_series(f, NULL) : NULL;
+    if (!s->sh.s_v3_window || !s->sh.s_v3_inflight || !s->sh.m_callers || !s->sh.m_requests ||
+        !s->s_active || !s_slow_closed || !s_conns || !s->s_framing) {
         snprintf(errstr, errstr_size, "cannot register metrics");
         server_destroy(s);
         return NULL;

@@ -334,39 +334,167 @@ static void add_part(sbuf_t *sb, const char *name, unsigned char type, size_t si
         sbuf_addf(sb, ",\"%s\":{\"type\":\"%s\",\"size\":%zu}", name, type_names[type], size);
 }
 
-int v3rec_render(const batch_t *b, const v3rec_info_t *info, const char *cluster_id, sbuf_t *sb)
+int v3rec_prefix(const char *cluster_id, const char *topic, sbuf_t *sb)
 {
-    int status = 200;
-    for (size_t i = 0; i < b->count; i++) {
-        const batch_record_t *r = &b->records[i];
-        if (i)
-            sbuf_adds(sb, "\n");
-        if (r->err) {
-            int st = errmap_http_status((rd_kafka_resp_err_t)r->err);
-            if (b->count == 1)
-                status = st;
-            add_error(sb, st, r->err);
-            continue;
-        }
-        sbuf_adds(sb, "{\"error_code\":200,\"cluster_id\":");
-        sbuf_add_json_str(sb, cluster_id, strlen(cluster_id));
-        sbuf_adds(sb, ",\"topic_name\":");
-        sbuf_add_json_str(sb, b->topic, strlen(b->topic));
-        sbuf_addf(sb, ",\"partition_id\":%d,\"offset\":", (int)r->out_partition);
-        if (r->out_offset < 0)
+    sbuf_adds(sb, "{\"error_code\":200,\"cluster_id\":");
+    sbuf_add_json_str(sb, cluster_id, strlen(cluster_id));
+    sbuf_adds(sb, ",\"topic_name\":");
+    sbuf_add_json_str(sb, topic, strlen(topic));
+    sbuf_adds(sb, ",\"partition_id\":");
+    return sb->oom ? -1 : 0;
+}
+
+/* Sizes are kept in 30 bits; a record is far below 1 GiB (message.max.bytes). */
+static uint32_t size30(size_t n)
+{
+    return n < (1u << 30) ? (uint32_t)n : (1u << 30) - 1;
+}
+
+void v3rec_result_set(v3rec_result_t *r, const batch_record_t *rec, const v3rec_info_t *info)
+{
+    memset(r, 0, sizeof(*r));
+    r->offset = rec->out_offset;
+    r->timestamp_ms = rec->out_timestamp_ms;
+    r->partition = rec->out_partition;
+    r->err = (int16_t)rec->err;
+    r->key_type = info->key_type;
+    r->key_size = size30(rec->key_len);
+    r->value_type = info->value_type;
+    r->value_size = size30(rec->value_len);
+}
+
+int v3rec_result_status(const v3rec_result_t *r)
+{
+    if (r->status)
+        return r->status;
+    return r->err ? errmap_http_status((rd_kafka_resp_err_t)r->err) : 200;
+}
+
+int v3rec_result_render(const v3rec_result_t *r, const char *prefix, const char *msg, sbuf_t *sb)
+{
+    if (r->status) {
+        sbuf_addf(sb, "{\"error_code\":%d,\"message\":%s}", r->status, msg);
+    } else if (r->err) {
+        add_error(sb, errmap_http_status((rd_kafka_resp_err_t)r->err), r->err);
+    } else {
+        sbuf_adds(sb, prefix);
+        sbuf_addf(sb, "%d,\"offset\":", (int)r->partition);
+        if (r->offset < 0)
             sbuf_adds(sb, "null");
         else
-            sbuf_add_i64(sb, r->out_offset);
-        if (r->out_timestamp_ms > 0) {
+            sbuf_add_i64(sb, r->offset);
+        if (r->timestamp_ms > 0) {
             char ts[48];
-            v3rec_format_time(r->out_timestamp_ms, ts, sizeof(ts));
+            v3rec_format_time(r->timestamp_ms, ts, sizeof(ts));
             sbuf_addf(sb, ",\"timestamp\":\"%s\"", ts);
         } else {
             sbuf_adds(sb, ",\"timestamp\":null");
         }
-        add_part(sb, "key", info[i].key_type, r->key_len);
-        add_part(sb, "value", info[i].value_type, r->value_len);
+        add_part(sb, "key", (unsigned char)r->key_type, r->key_size);
+        add_part(sb, "value", (unsigned char)r->value_type, r->value_size);
         sbuf_adds(sb, "}");
     }
+    return sb->oom ? -1 : 0;
+}
+
+int v3rec_render(const batch_t *b, const v3rec_info_t *info, const char *cluster_id, sbuf_t *sb)
+{
+    int status = 200;
+    sbuf_t prefix;
+    sbuf_init(&prefix);
+    if (v3rec_prefix(cluster_id, b->topic, &prefix)) {
+        sb->oom = 1;
+        return 500;
+    }
+    for (size_t i = 0; i < b->count; i++) {
+        v3rec_result_t r;
+        v3rec_result_set(&r, &b->records[i], &info[i]);
+        if (i)
+            sbuf_adds(sb, "\n");
+        if (b->count == 1)
+            status = v3rec_result_status(&r);
+        v3rec_result_render(&r, prefix.data, NULL, sb);
+    }
+    sbuf_term(&prefix);
     return status;
+}
+
+size_t v3rec_split(v3rec_split_t *sp, const char *p, size_t len, int *done)
+{
+    *done = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (sp->in_str) {
+            if (sp->esc)
+                sp->esc = 0;
+            else if (c == '\\')
+                sp->esc = 1;
+            else if (c == '"')
+                sp->in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            sp->in_str = 1;
+        } else if (c == '{' || c == '[') {
+            sp->depth++;
+        } else if ((c == '}' || c == ']') && sp->depth > 0 && --sp->depth == 0) {
+            *done = 1;
+            return i + 1;
+        }
+    }
+    return len;
+}
+
+static void record_reset(batch_t *b, batch_record_t *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->partition = BATCH_PARTITION_ANY;
+    rec->out_partition = -1;
+    rec->out_offset = -1;
+    rec->batch = b;
+}
+
+int v3rec_parse_spans(jscan_t *js, char *text, const v3rec_span_t *spans, size_t n,
+                      size_t first_seq, size_t max_bytes, const char *topic, batch_t *b,
+                      v3rec_info_t *info, uint32_t *pos, v3rec_refused_cb *refused, void *opaque)
+{
+    size_t good = 0, nh = 0, hn, j = 0;
+    parse_error_t pe;
+    for (size_t i = 0; i < n; i++) {
+        if (!spans[i].too_large &&
+            scan_one(js, text + spans[i].start, spans[i].len, first_seq + i, &hn, &pe) == 0) {
+            good++;
+            nh += hn;
+        }
+    }
+    if (batch_alloc(b, good, nh))
+        return -1;
+    b->topic = topic;
+    b->multi = 1;
+    for (size_t i = 0; i < n; i++) {
+        const v3rec_span_t *sp = &spans[i];
+        char *base = text + sp->start;
+        size_t seq = first_seq + i, nheaders = b->nheaders;
+        if (sp->too_large) {
+            parse_error_set(&pe, 413, 413,
+                            "records[%zu]: record too large: %zu bytes, the limit is %zu", seq,
+                            sp->too_large, max_bytes);
+            refused(opaque, seq, &pe);
+            continue;
+        }
+        if (scan_one(js, base, sp->len, seq, &hn, &pe)) {
+            refused(opaque, seq, &pe);
+            continue;
+        }
+        record_reset(b, &b->records[j]);
+        memset(&info[j], 0, sizeof(info[j]));
+        if (parse_record(js, base, b, &b->records[j], &info[j], seq, &pe)) {
+            b->nheaders = nheaders; /* the slot and its headers go to the next record */
+            refused(opaque, seq, &pe);
+            continue;
+        }
+        pos[j++] = (uint32_t)i;
+    }
+    b->count = j;
+    return 0;
 }

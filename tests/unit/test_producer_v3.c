@@ -69,8 +69,8 @@ static char *render(metaview_kind_t kind, const char *cluster, const char *topic
     static sbuf_t sb;
     sbuf_init(&sb);
     *rc = metaview_render(&v, kind, cluster, topic, p, &sb);
-    sbuf_add(&sb, "", 1);
-    return sb.buf;
+    kgw_buf_add(&sb, "", 1);
+    return sb.data;
 }
 
 Test(metaview, v2_and_v3_shapes_filtered)
@@ -143,12 +143,12 @@ Test(v3rec, parse_types_headers_and_stream)
     sbuf_t sb;
     sbuf_init(&sb);
     cr_expect_eq(v3rec_render(&b, info, "C", &sb), 200);
-    sbuf_add(&sb, "", 1);
-    cr_expect(strstr(sb.buf, "{\"error_code\":200,\"cluster_id\":\"C\",\"topic_name\":\"t\","
-                             "\"partition_id\":0,\"offset\":5,\"timestamp\":\"2024-05-01T10:00:00."
-                             "500Z\",\"key\":{\"type\":\"STRING\",\"size\":3},\"value\":{\"type\":"
-                             "\"JSON\",\"size\":11}}\n{\"error_code\":413,") != NULL,
-              "%s", sb.buf);
+    kgw_buf_add(&sb, "", 1);
+    cr_expect(strstr(sb.data, "{\"error_code\":200,\"cluster_id\":\"C\",\"topic_name\":\"t\","
+                              "\"partition_id\":0,\"offset\":5,\"timestamp\":\"2024-05-01T10:00:00."
+                              "500Z\",\"key\":{\"type\":\"STRING\",\"size\":3},\"value\":{\"type\":"
+                              "\"JSON\",\"size\":11}}\n{\"error_code\":413,") != NULL,
+              "%s", sb.data);
     sbuf_term(&sb);
     free(info);
     batch_term(&b);
@@ -195,4 +195,110 @@ Test(v3rec, time_round_trip)
     char buf[40];
     v3rec_format_time(1612552482123LL, buf, sizeof(buf));
     cr_expect_str_eq(buf, "2021-02-05T19:14:42.123Z");
+}
+
+/* A record split off in pieces of every size, strings with braces and escapes inside. */
+Test(v3rec, split_across_pieces)
+{
+    const char *rec = "{\"value\":{\"data\":\"}{\\\"\\\\\"},\"k\":[{},[]]}";
+    size_t len = strlen(rec);
+    for (size_t piece = 1; piece <= len; piece++) {
+        v3rec_split_t sp = {0};
+        size_t pos = 0;
+        int done = 0;
+        while (!done && pos < len) {
+            size_t n = len - pos < piece ? len - pos : piece;
+            pos += v3rec_split(&sp, rec + pos, n, &done);
+        }
+        cr_expect(done, "piece %zu", piece);
+        cr_expect_eq(pos, len, "piece %zu: ended at %zu", piece, pos);
+    }
+    v3rec_split_t sp = {0};
+    int done;
+    cr_expect_eq(v3rec_split(&sp, "{\"a\":1}{\"b\":2}", 14, &done), 7);
+    cr_expect(done);
+}
+
+typedef struct refusals {
+    size_t seq[8];
+    int status[8];
+    size_t n;
+} refusals_t;
+
+static void refused_cb(void *opaque, size_t seq, const parse_error_t *pe)
+{
+    refusals_t *r = opaque;
+    r->seq[r->n] = seq;
+    r->status[r->n++] = pe->status;
+}
+
+/* A window with refused records among valid ones: only the valid ones reach
+ * the batch, each mapped back to its place; refusals name the stream index. */
+Test(v3rec, parse_spans_and_results)
+{
+    char text[] = "{\"value\":{\"data\":1},\"partition_id\":1}"
+                  "{\"value\":{\"type\":\"AVRO\",\"data\":1}}"
+                  "{\"value\":{\"type\":\"STRING\",\"data\":\"s\"},\"headers\":[{\"name\":\"h\","
+                  "\"value\":\"YQ==\"}]}"
+                  "{\"value\":";
+    v3rec_span_t spans[5];
+    size_t start = 0, n = 0;
+    const char *p = text;
+    while (*p) {
+        v3rec_split_t sp = {0};
+        int done;
+        size_t len = v3rec_split(&sp, p, strlen(p), &done);
+        spans[n++] = (v3rec_span_t){.start = start, .len = len};
+        start += len;
+        p += len;
+    }
+    cr_assert_eq(n, 4);
+    spans[n++] = (v3rec_span_t){.too_large = 5000};
+    batch_t b = {0};
+    v3rec_info_t info[5];
+    uint32_t pos[5];
+    refusals_t r = {0};
+    jscan_init(&js, 0);
+    cr_assert_eq(
+        v3rec_parse_spans(&js, text, spans, n, 100, 4096, "t", &b, info, pos, refused_cb, &r), 0);
+    cr_assert_eq(b.count, 2);
+    cr_expect_eq(pos[0], 0);
+    cr_expect_eq(pos[1], 2);
+    cr_expect_eq(b.records[0].partition, 1);
+    cr_expect_eq(b.records[1].hdr_count, 1);
+    cr_expect_eq(b.records[1].value_len, 1);
+    cr_assert_eq(r.n, 3);
+    cr_expect_eq(r.seq[0], 101);
+    cr_expect_eq(r.status[0], 400);
+    cr_expect_eq(r.seq[1], 103);
+    cr_expect_eq(r.seq[2], 104);
+    cr_expect_eq(r.status[2], 413);
+
+    b.records[0].out_partition = 1;
+    b.records[0].out_offset = 7;
+    b.records[0].out_timestamp_ms = 1714557600500LL;
+    v3rec_result_t res;
+    cr_expect_eq(sizeof(res), 32);
+    v3rec_result_set(&res, &b.records[0], &info[0]);
+    cr_expect_eq(v3rec_result_status(&res), 200);
+    sbuf_t prefix, sb;
+    sbuf_init(&prefix);
+    sbuf_init(&sb);
+    cr_assert_eq(v3rec_prefix("C", "t", &prefix), 0);
+    cr_assert_eq(v3rec_result_render(&res, prefix.data, NULL, &sb), 0);
+    cr_expect_str_eq(sb.data, "{\"error_code\":200,\"cluster_id\":\"C\",\"topic_name\":\"t\","
+                              "\"partition_id\":1,\"offset\":7,\"timestamp\":\"2024-05-01T10:00:"
+                              "00.500Z\",\"key\":null,\"value\":{\"type\":\"JSON\",\"size\":1}}");
+    b.records[1].err = RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
+    v3rec_result_set(&res, &b.records[1], &info[1]);
+    cr_expect_eq(v3rec_result_status(&res), 504);
+    memset(&res, 0, sizeof(res));
+    res.status = 400;
+    kgw_buf_reset(&sb);
+    cr_assert_eq(v3rec_result_render(&res, prefix.data, "\"why\"", &sb), 0);
+    cr_expect_str_eq(sb.data, "{\"error_code\":400,\"message\":\"why\"}");
+    sbuf_term(&prefix);
+    sbuf_term(&sb);
+    batch_term(&b);
+    jscan_term(&js);
 }
