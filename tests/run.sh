@@ -7,6 +7,7 @@
 # Integration and e2e scripts report checks as TAP-style lines ("ok - ...",
 # "not ok - ..."); a script that exits non-zero without a "not ok" line counts
 # as one failure. Each script is bounded by KGW_TEST_TIMEOUT seconds (default 300).
+# KGW_TEST_JOBS scripts run at once (default 2 on kgw-devcluster, else 1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +20,7 @@ failed=0
 failures=()
 
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 
@@ -47,36 +48,81 @@ run_unit() {
     done
 }
 
+# How many scripts run at once. The scripts mostly wait on real processes
+# (a whole make test used about a third of one core), and each starts its own
+# kgw-devcluster on ports picked free, so two at a time halve the wall time.
+# One at a time on a shared cluster (KGW_TEST_BROKERS: real Kafka, whose fault
+# scripts stop brokers under everyone) and under valgrind or a sanitizer.
+if [ -n "${KGW_TEST_BROKERS:-}" ] || [ -n "${KGW_UNDER_VALGRIND:-}" ] || [ -n "${KGW_SANITIZED:-}" ]; then
+    JOBS=${KGW_TEST_JOBS:-1}
+else
+    JOBS=${KGW_TEST_JOBS:-2}
+fi
+
+# The scripts that take longest start first, so that they do not end the run alone.
+LONG_FIRST="0302 0204 0207 0208 0224 0223 0205"
+
+# run_one SCRIPT LOG: runs one script bounded by TIMEOUT; its exit status and
+# duration go to LOG.rc.
+run_one() {
+    local script=$1 log=$2 rc=0 t0=$SECONDS
+    timeout --kill-after=10 "$TIMEOUT" bash "$script" >"$log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - t0))" >"$log.rc"
+}
+
+# report DIR SCRIPT LOG: prints a finished script's checks and counts them.
+report() {
+    local dir=$1 script=$2 log=$3 rc secs p f
+    read -r rc secs <"$log.rc"
+    echo "== $dir: $(basename "$script")"
+    echo "# $(basename "$script"): $secs s"
+    grep -E '^(ok|not ok|#)' "$log" || true
+    p=$(grep -c '^ok' "$log" || true)
+    f=$(grep -c '^not ok' "$log" || true)
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        if [ "$rc" -eq 124 ]; then
+            echo "not ok - $(basename "$script") timed out after ${TIMEOUT}s"
+        else
+            echo "not ok - $(basename "$script") exited $rc"
+        fi
+    fi
+    if [ "$f" -gt 0 ]; then
+        echo "-- last lines of $(basename "$script"):"
+        tail -25 "$log" | sed 's/^/   | /'
+        failures+=("$dir/$(basename "$script")")
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    rm -f "$log" "$log.rc"
+}
+
 run_scripts() {
-    local dir=$1 script log rc p f t0
+    local dir=$1 script logdir n=0 next=0 shown=0 running=0
+    local -a order=() logs=()
     for script in "$ROOT"/tests/"$dir"/[0-9]*.sh; do
         [ -f "$script" ] || continue
-        echo "== $dir: $(basename "$script")"
-        log=$(mktemp)
-        rc=0
-        t0=$SECONDS
-        timeout --kill-after=10 "$TIMEOUT" bash "$script" >"$log" 2>&1 || rc=$?
-        echo "# $(basename "$script"): $((SECONDS - t0)) s"
-        grep -E '^(ok|not ok|#)' "$log" || true
-        p=$(grep -c '^ok' "$log" || true)
-        f=$(grep -c '^not ok' "$log" || true)
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-            f=1
-            if [ "$rc" -eq 124 ]; then
-                echo "not ok - $(basename "$script") timed out after ${TIMEOUT}s"
-            else
-                echo "not ok - $(basename "$script") exited $rc"
-            fi
-        fi
-        if [ "$f" -gt 0 ]; then
-            echo "-- last lines of $(basename "$script"):"
-            tail -25 "$log" | sed 's/^/   | /'
-            failures+=("$dir/$(basename "$script")")
-        fi
-        passed=$((passed + p))
-        failed=$((failed + f))
-        rm -f "$log"
+        case " $LONG_FIRST " in *" $(basename "$script" | cut -c1-4) "*) order=("$script" "${order[@]}") ;; *) order+=("$script") ;; esac
     done
+    [ ${#order[@]} -gt 0 ] || return 0
+    n=${#order[@]}
+    logdir=$(mktemp -d)
+    # Reports come in start order, each as soon as it and those before it are done.
+    while [ "$shown" -lt "$n" ]; do
+        while [ "$next" -lt "$n" ] && [ "$running" -lt "$JOBS" ]; do
+            logs[next]=$logdir/$next.log
+            run_one "${order[next]}" "${logs[next]}" &
+            next=$((next + 1))
+            running=$((running + 1))
+        done
+        wait -n || true
+        running=$((running - 1))
+        while [ "$shown" -lt "$next" ] && [ -f "${logs[shown]}.rc" ]; do
+            report "$dir" "${order[shown]}" "${logs[shown]}"
+            shown=$((shown + 1))
+        done
+    done
+    rmdir "$logdir" 2>/dev/null || true
 }
 
 # Fault scripts add rows (what, records, lost, duplicates, peak RSS, and an
