@@ -2,6 +2,7 @@
 CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/lanes.c \
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
                  consumer/deadletter.c consumer/parts.c consumer/delivery.c \
+                 consumer/delivery_breaker.c \
                  consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c \
                  consumer/shape.c consumer/batch.c consumer/breaker.c consumer/token.c \
                  consumer/oauth2.c consumer/credentials.c
