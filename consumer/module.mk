@@ -5,7 +5,7 @@ CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/la
                  consumer/delivery_breaker.c \
                  consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c \
                  consumer/shape.c consumer/batch.c consumer/breaker.c consumer/token.c \
-                 consumer/oauth2.c consumer/credentials.c
+                 consumer/oauth2.c consumer/credentials.c consumer/headers.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \

@@ -50,7 +50,8 @@ typedef struct sink_req {
     kgw_handoff_node_t node;
     size_t worker;
     /* Internal: the attempt's own header lines, chained in front of the
-     * sink's fixed ones without allocating (curl only reads the list). */
+     * sink's fixed ones without allocating (curl only reads the list;
+     * headers.c writes them). */
     CURL *easy;
     struct curl_slist hdr_nodes[4];
     char hdr_id[sizeof("webhook-id: ") + 320];
