@@ -11,6 +11,8 @@ CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_re
                       tests/unit/test_consumer_policy.c \
                       tests/unit/test_consumer_signature.c tests/unit/test_consumer_stats.c \
                       tests/unit/test_consumer_dispatch.c tests/unit/test_consumer_parts.c \
+                      tests/unit/test_consumer_dispatch_batch.c \
+                      tests/unit/test_consumer_dispatch_breaker.c tests/unit/fake_dispatch.c \
                       tests/unit/test_consumer_encode.c tests/unit/test_consumer_batch.c \
                       tests/unit/test_consumer_breaker.c tests/unit/test_consumer_token.c
 
