@@ -244,6 +244,10 @@ void delivery_attempt(slot_t *sl)
     }
     sl->attempts++;
     stats_inc(ds->stats, STAT_ATTEMPTS);
+    if (ds->batching && !sl->sent) {
+        sl->sent = 1;
+        stats_inc(ds->stats, STAT_BATCHES);
+    }
     local_recovered(sl, "HTTP request started");
 }
 
@@ -256,6 +260,7 @@ static void start_range(slot_t *sl)
     sl->rec = b->items[b->lo];
     sl->attempts = 0;
     sl->local_failures = 0;
+    sl->sent = 0;
     if (sl->ds->batching)
         batch_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), first->topic,
                          first->partition, first->offset, last->offset);

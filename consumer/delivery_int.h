@@ -29,6 +29,7 @@ typedef struct slot {
     uv_timer_cb wait_cb; /* what the timer runs when it fires */
     int held;            /* waiting for the breaker: no timer, no request */
     int gone;            /* a 410 settles the batch's records one by one (-on-gone) */
+    int sent;            /* the range went out once (counted in STAT_BATCHES) */
     struct slot *next_free;
 } slot_t;
 

@@ -695,6 +695,13 @@ int sink_send(sink_t *s, sink_req_t *req)
     return 0;
 }
 
+void sink_token_counts(sink_t *s, uint64_t *fetches, uint64_t *failures)
+{
+    *fetches = *failures = 0;
+    if (s->oauth2)
+        oauth2_counts(s->oauth2, fetches, failures);
+}
+
 static void stop_threads(sink_t *s)
 {
     /* First: the token thread wakes HTTP threads, whose handles close below. */

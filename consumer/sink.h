@@ -76,6 +76,11 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
 /* Starts one attempt. Returns 0 (done_cb will run once), or -1 (it will not). */
 int sink_send(sink_t *s, sink_req_t *req);
 
+/* --oauth2-token-url: the token fetches finished so far and how many of
+ * them failed (oauth2_counts()); 0 and 0 without it. Any thread, for as
+ * long as the sink is not destroyed. */
+void sink_token_counts(sink_t *s, uint64_t *fetches, uint64_t *failures);
+
 /* Abandons every attempt in flight (no callbacks), stops and joins the HTTP
  * threads and closes the loop thread's handle. The sink is freed by
  * sink_destroy() after the loop has run the close callbacks. */

@@ -37,6 +37,7 @@ Test(dispatch, batch_refused_is_split_until_only_the_record_is_dead_lettered)
         cr_assert_str_eq(sent_ids[i], want[i][1], "request %d", i);
     }
     cr_assert_eq(F.dlq_sends, 1, "only the refused record is dead-lettered");
+    cr_assert_eq(counter(STAT_BATCHES), 7, "each range a batch of its own, counted once");
     dispatch_shutdown(F.d, 0);
     fake_finish();
     cr_assert_eq(F.delivered, 7);
@@ -63,6 +64,8 @@ Test(dispatch, batch_out_of_retries_is_held_whole)
     cr_assert_str_eq(sent_bodies[3], "[down,1]");
     cr_assert_eq(counter(STAT_BREAKER_OPENS), 1);
     cr_assert_eq(stats_get(F.stats, STAT_SKIPPED), 0, "an outage skips nothing");
+    cr_assert_eq(counter(STAT_BATCHES), 2, "[1] and [down,1]: its probes count as attempts only");
+    cr_assert_eq(counter(STAT_ATTEMPTS), 4);
     dispatch_shutdown(F.d, 0);
     fake_finish();
     cr_assert_eq(F.delivered, 1);
