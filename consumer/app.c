@@ -197,6 +197,12 @@ static void dlq_done_cb(void *msg_opaque, rd_kafka_resp_err_t err, void *opaque)
     dispatch_dlq_done(((app_t *)opaque)->d, msg_opaque, err, err ? rd_kafka_err2str(err) : "");
 }
 
+/* The metrics server's thread, at each render (see stats_set_token_fetches()). */
+static void token_counts_cb(void *opaque, uint64_t *fetches, uint64_t *failures)
+{
+    sink_token_counts(opaque, fetches, failures);
+}
+
 /* --- lifecycle ------------------------------------------------------------------ */
 
 app_t *app_new(uv_loop_t *loop, const consumer_config_t *cfg, char *errstr, size_t errstr_size)
@@ -221,6 +227,8 @@ app_t *app_new(uv_loop_t *loop, const consumer_config_t *cfg, char *errstr, size
         goto fail;
     if (!(app->sink = sink_new(loop, cfg, http_done_cb, app, errstr, errstr_size)))
         goto fail;
+    if (cfg->oauth2_token_url)
+        stats_set_token_fetches(app->stats, token_counts_cb, app->sink);
     if (consumer_uses_dlq(cfg) &&
         !(app->dl = deadletter_new(loop, cfg, dlq_done_cb, app, errstr, errstr_size)))
         goto fail;
@@ -248,6 +256,7 @@ void app_destroy(app_t *app)
         return;
     /* The dispatch first: its records go back to the source's handle. */
     dispatch_destroy(app->d);
+    stats_set_token_fetches(app->stats, NULL, NULL); /* /metrics stops reading the sink */
     sink_destroy(app->sink);
     deadletter_destroy(app->dl);
     source_destroy(app->src);

@@ -12,7 +12,11 @@
 #include "common/kgw_log.h"
 #include "consumer/shape.h"
 
-#define OFF(f) offsetof(consumer_config_t, f)
+#define OFF(f)  offsetof(consumer_config_t, f)
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+#define BATCH_BYTES_DEFAULT 1048576 /* -batch-bytes */
 
 static const kgw_option_t options[] = {
     {"brokers", "broker", 0, KGW_OPT_STR, OFF(brokers), NULL, NULL, 0, 0, "LIST",
@@ -112,13 +116,17 @@ static const kgw_option_t options[] = {
     /* Batches (issue 13; consumer/batch.c). */
     {"batch-max", NULL, 0, KGW_OPT_INT, OFF(batch_max), "0", NULL, 0, 100000, "N",
      "up to N records of one partition per request, as one body; 0 = one record per request"},
-    {"batch-bytes", NULL, 0, KGW_OPT_INT, OFF(batch_bytes), "1048576", NULL, 1, 1073741824, "B",
-     "-batch-max: a batch body stays within B bytes (a larger record goes alone)"},
-    {"batch-linger", NULL, 0, KGW_OPT_INT, OFF(batch_linger_ms), "0", NULL, 0, 600000, "MS",
-     "-batch-max: wait up to MS for a batch to fill; 0 = send what is queued at once"},
-    {"batch-format", NULL, 0, KGW_OPT_STR, OFF(batch_format_name), "json", NULL, 0, 0, "FORMAT",
+    /* No table default for the three below, so that cli_validate() sees
+     * whether one was given (without -batch-max: misuse); it fills in the
+     * defaults the help texts name. */
+    {"batch-bytes", NULL, 0, KGW_OPT_INT, OFF(batch_bytes), NULL, NULL, 1, 1073741824, "B",
+     "-batch-max: a batch body stays within B bytes (a larger record goes alone) "
+     "(default " STR(BATCH_BYTES_DEFAULT) ")"},
+    {"batch-linger", NULL, 0, KGW_OPT_INT, OFF(batch_linger_ms), NULL, NULL, 0, 600000, "MS",
+     "-batch-max: wait up to MS for a batch to fill; 0 = send what is queued at once (default 0)"},
+    {"batch-format", NULL, 0, KGW_OPT_STR, OFF(batch_format_name), NULL, NULL, 0, 0, "FORMAT",
      "-batch-max: json (an array, application/json) or ndjson (one per line, "
-     "application/x-ndjson)"},
+     "application/x-ndjson) (default json)"},
     {"log-level", NULL, 0, KGW_OPT_STR, OFF(log_level), "info", NULL, 0, 0, "LEVEL",
      "debug, info, warn, error"},
     {"log-format", NULL, 0, KGW_OPT_STR, OFF(log_format), "text", NULL, 0, 0, "FORMAT",
@@ -238,6 +246,25 @@ static int auth_validate(const consumer_config_t *cfg, char *errstr, size_t errs
         snprintf(errstr, errstr_size, "--client-cert: the --target-url is not https://");
         return -1;
     }
+    return 0;
+}
+
+/* The -batch-* flags tune -batch-max: one without it would be ignored, so it
+ * is misuse. -batch-linger 0 (the default) cannot be told from not given. */
+static int batch_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
+{
+    if (cfg->batch_max <= 0) {
+        const char *flag = cfg->batch_format_name ? "format"
+                           : cfg->batch_bytes     ? "bytes"
+                           : cfg->batch_linger_ms ? "linger"
+                                                  : NULL;
+        if (flag) {
+            snprintf(errstr, errstr_size, "--batch-%s: needs --batch-max", flag);
+            return -1;
+        }
+    }
+    if (!cfg->batch_bytes)
+        cfg->batch_bytes = BATCH_BYTES_DEFAULT;
     return 0;
 }
 
@@ -372,6 +399,8 @@ int cli_validate(consumer_config_t *cfg, char *errstr, size_t errstr_size)
         }
     }
     if (kafka_props_validate(cfg, errstr, errstr_size))
+        return -1;
+    if (batch_validate(cfg, errstr, errstr_size))
         return -1;
     if (auth_validate(cfg, errstr, errstr_size))
         return -1;

@@ -3,11 +3,10 @@
  * Owns -workers slots, each with its reusable body buffer, its sink request
  * and one uv_timer_t for every wait a record can go through (retry backoff,
  * an encode or send retried after an allocation failure, a dead-letter
- * re-enqueue). The circuit breaker's state and its probe timer live here
- * too, beside judge(). Loop thread only.
+ * re-enqueue). The circuit breaker's state and its probe timer are in
+ * deliveries_t too (delivery_int.h); judge() here decides what is held,
+ * delivery_breaker.c when it goes again. Loop thread only.
  */
-#include "consumer/delivery.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,59 +14,12 @@
 
 #include "common/kgw_alloc.h"
 #include "common/kgw_log.h"
-#include "consumer/batch.h"
-#include "consumer/breaker.h"
+#include "consumer/delivery_int.h"
 #include "consumer/policy.h"
 
 /* Waits after a local failure (allocation, a full producer queue). */
 #define LOCAL_RETRY_MS       1000
 #define DLQ_ENQUEUE_RETRY_MS 100
-
-typedef struct slot {
-    deliveries_t *ds;
-    rec_t *rec;    /* NULL when free; else the first record of the range being sent */
-    batch_t batch; /* the records held: one, or a -batch-max batch; [lo, n) unsettled */
-    int open;      /* -batch-linger: still taking records */
-    int full;      /* no further record fits (bytes), or the body could not grow */
-    record_buf_t body;
-    int encoded; /* body holds the range's encoding */
-    sink_req_t req;
-    int attempts;
-    int local_failures; /* encode/send/enqueue failures of this record (logged once) */
-    uv_timer_t timer;
-    uv_timer_cb wait_cb; /* what the timer runs when it fires */
-    int held;            /* waiting for the breaker: no timer, no request */
-    int gone;            /* a 410 settles the batch's records one by one (-on-gone) */
-    struct slot *next_free;
-} slot_t;
-
-struct deliveries {
-    uv_loop_t *loop;
-    const consumer_config_t *cfg;
-    stats_t *stats;
-    const dispatch_ops_t *ops;
-    void *ctx;
-    delivery_owner_t owner;
-    void *opaque;
-    slot_t *slots;
-    size_t nslots;
-    slot_t *free_slots;
-    size_t active;
-    int batching; /* -batch-max */
-    batch_limits_t lim;
-    size_t open; /* slots open for records (-batch-linger) */
-    int timers_init;
-    int closed;
-    /* The target's circuit breaker (breaker.h). */
-    breaker_t breaker;
-    uv_timer_t probe_timer; /* the next probe, while open */
-    slot_t *probe;          /* the slot whose attempt is the probe in flight */
-    int probe_wanted;       /* a probe is due and nothing is held: the next record probes */
-    size_t held;
-    size_t probe_next; /* where the round robin of probes goes on */
-    uint64_t opened_at_ms;
-    uint64_t probes; /* since it opened */
-};
 
 typedef enum {
     VERDICT_DONE = 0,
@@ -78,12 +30,9 @@ typedef enum {
     VERDICT_IGNORE,
 } verdict_t;
 
-static void attempt(slot_t *sl);
 static void dlq_send(slot_t *sl);
 static void final_failure(slot_t *sl);
 static void gone(slot_t *sl);
-static void schedule_probe(deliveries_t *ds, int64_t retry_after_ms);
-static void hold(slot_t *sl);
 
 deliveries_t *deliveries_new(uv_loop_t *loop, const consumer_config_t *cfg, stats_t *stats,
                              const dispatch_ops_t *ops, void *ops_ctx,
@@ -166,20 +115,10 @@ static void close_open(slot_t *sl)
     }
 }
 
-int deliveries_accepting(const deliveries_t *ds)
-{
-    return ds->breaker.state == BREAKER_CLOSED || (ds->probe_wanted && !ds->probe);
-}
-
-static void show_breaker(deliveries_t *ds)
-{
-    stats_set_breaker(ds->stats, (int)ds->breaker.state, breaker_state_name(ds->breaker.state));
-}
-
 /* Gives every record not settled yet ([lo, n)) back to the owner and frees
  * the slot. The slot is free before the owner takes the last record, so it
  * can start the next record (or see the drain) from inside. */
-static void release(slot_t *sl, int done)
+void delivery_release(slot_t *sl, int done)
 {
     deliveries_t *ds = sl->ds;
     batch_t *b = &sl->batch;
@@ -194,9 +133,9 @@ static void release(slot_t *sl, int done)
          * shutdown, 410): the next one is due after the backoff. */
         ds->probe = NULL;
         breaker_probe_failed(&ds->breaker);
-        show_breaker(ds);
+        delivery_show_breaker(ds);
         if (!ds->owner.stopping_cb(ds->opaque))
-            schedule_probe(ds, -1);
+            delivery_schedule_probe(ds, -1);
     }
     give_back(sl, b->lo, b->n - 1, done);
     rec_t *rec = b->items[b->n - 1];
@@ -213,10 +152,10 @@ static void release(slot_t *sl, int done)
 
 /* A record that waited may go on only while its partition is ours and no
  * shutdown began; otherwise it is given up (redelivered later). */
-static int may_go_on(slot_t *sl)
+int delivery_may_go_on(slot_t *sl)
 {
     if (sl->rec->part->revoked || sl->ds->owner.stopping_cb(sl->ds->opaque)) {
-        release(sl, 0);
+        delivery_release(sl, 0);
         return 0;
     }
     return 1;
@@ -231,14 +170,14 @@ static void wait_then(slot_t *sl, uv_timer_cb cb, uint64_t delay_ms)
 static void retry_cb(uv_timer_t *handle)
 {
     slot_t *sl = handle->data;
-    if (!may_go_on(sl))
+    if (!delivery_may_go_on(sl))
         return;
     /* Opened meanwhile by another slot: no attempt but the probe. */
     if (sl->ds->breaker.state != BREAKER_CLOSED && sl != sl->ds->probe) {
-        hold(sl);
+        delivery_hold(sl);
         return;
     }
-    attempt(sl);
+    delivery_attempt(sl);
 }
 
 /* Logs a local failure (no memory, a full queue) once per record: a slot
@@ -278,7 +217,7 @@ static int encode_range(slot_t *sl)
     return ds->ops->batch_end(ds->ctx, &sl->body);
 }
 
-static void attempt(slot_t *sl)
+void delivery_attempt(slot_t *sl)
 {
     deliveries_t *ds = sl->ds;
     if (!sl->encoded) {
@@ -305,6 +244,10 @@ static void attempt(slot_t *sl)
     }
     sl->attempts++;
     stats_inc(ds->stats, STAT_ATTEMPTS);
+    if (ds->batching && !sl->sent) {
+        sl->sent = 1;
+        stats_inc(ds->stats, STAT_BATCHES);
+    }
     local_recovered(sl, "HTTP request started");
 }
 
@@ -317,6 +260,7 @@ static void start_range(slot_t *sl)
     sl->rec = b->items[b->lo];
     sl->attempts = 0;
     sl->local_failures = 0;
+    sl->sent = 0;
     if (sl->ds->batching)
         batch_webhook_id(sl->req.webhook_id, sizeof(sl->req.webhook_id), first->topic,
                          first->partition, first->offset, last->offset);
@@ -326,10 +270,10 @@ static void start_range(slot_t *sl)
     /* Opened while the batch lingered or was split: held, like any record
      * that is not the probe. */
     if (sl->ds->breaker.state != BREAKER_CLOSED && sl != sl->ds->probe) {
-        hold(sl);
+        delivery_hold(sl);
         return;
     }
-    attempt(sl);
+    delivery_attempt(sl);
 }
 
 /* Adds rec to the open batch's body; 0, or -1 when it does not fit (or the
@@ -381,7 +325,7 @@ static void flush(slot_t *sl)
 static void linger_cb(uv_timer_t *handle)
 {
     slot_t *sl = handle->data;
-    if (may_go_on(sl))
+    if (delivery_may_go_on(sl))
         flush(sl);
 }
 
@@ -419,7 +363,7 @@ void deliveries_submit(deliveries_t *ds, rec_t *rec)
         ds->probes++;
         breaker_probe_start(&ds->breaker);
         stats_inc(ds->stats, STAT_BREAKER_PROBES);
-        show_breaker(ds);
+        delivery_show_breaker(ds);
     }
     rec->part->inflight++;
     batch_reset(&sl->batch);
@@ -454,14 +398,14 @@ static void settled(slot_t *sl, int done)
 {
     batch_t *b = &sl->batch;
     if (b->hi >= b->n) {
-        release(sl, done);
+        delivery_release(sl, done);
         return;
     }
     give_back(sl, b->lo, b->hi, done);
     batch_next_t next = batch_next(b);
     sl->rec = b->items[b->lo];
     sl->encoded = 0;
-    if (!may_go_on(sl))
+    if (!delivery_may_go_on(sl))
         return;
     if (next == BATCH_NEXT_FAIL)
         sl->gone ? gone(sl) : final_failure(sl);
@@ -508,139 +452,6 @@ static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms, in
     return VERDICT_FAILED;
 }
 
-/* --- the circuit breaker --------------------------------------------------------- */
-
-static void probe_cb(uv_timer_t *handle)
-{
-    deliveries_t *ds = handle->data;
-    slot_t *pick = NULL;
-    if (ds->closed || ds->owner.stopping_cb(ds->opaque))
-        return;
-    /* Round robin: a record that fails on its own (one that always times
-     * out) must not keep the others from proving the target healthy. */
-    for (size_t n = 0; n < ds->nslots && !pick; n++) {
-        slot_t *sl = &ds->slots[(ds->probe_next + n) % ds->nslots];
-        if (sl->rec && sl->held && !sl->rec->part->revoked) {
-            pick = sl;
-            ds->probe_next = (size_t)(sl - ds->slots) + 1;
-        }
-    }
-    /* Records of partitions revoked while held are given up (the new owner
-     * redelivers them); releasing may re-arm this timer, so after the pick. */
-    for (size_t i = 0; i < ds->nslots; i++) {
-        slot_t *sl = &ds->slots[i];
-        if (sl->rec && sl->held && sl->rec->part->revoked)
-            release(sl, 0);
-    }
-    if (!pick) {
-        ds->probe_wanted = 1;
-        uv_timer_stop(&ds->probe_timer);
-        ds->owner.breaker_cb(1, ds->opaque);
-        return;
-    }
-    uv_timer_stop(&ds->probe_timer);
-    pick->held = 0;
-    ds->held--;
-    ds->probe = pick;
-    ds->probes++;
-    breaker_probe_start(&ds->breaker);
-    stats_inc(ds->stats, STAT_BREAKER_PROBES);
-    show_breaker(ds);
-    KGW_INFO("circuit breaker probe webhook_id=%s probe=%" PRIu64 " held=%zu", pick->req.webhook_id,
-             ds->probes, ds->held);
-    pick->attempts = 0;
-    attempt(pick);
-}
-
-/* Arms the next probe unless one is armed or in flight. */
-static void schedule_probe(deliveries_t *ds, int64_t retry_after_ms)
-{
-    if (ds->closed || ds->probe || ds->probe_wanted ||
-        uv_is_active((uv_handle_t *)&ds->probe_timer))
-        return;
-    uint64_t delay_ms = breaker_probe_delay_ms(&ds->breaker, retry_after_ms,
-                                               (uint32_t)random() * 2u + (uint32_t)(random() & 1));
-    uv_timer_start(&ds->probe_timer, probe_cb, delay_ms, 0);
-}
-
-/* The slot keeps its record, with nothing in flight, until a probe or the
- * breaker's closing re-sends it. */
-static void hold(slot_t *sl)
-{
-    if (!sl->held) {
-        sl->held = 1;
-        sl->ds->held++;
-    }
-    uv_timer_stop(&sl->timer);
-    schedule_probe(sl->ds, -1);
-}
-
-/* A failed attempt held its record: the breaker opened, a probe failed, or
- * another in-flight delivery failed while open. */
-static void held_result(slot_t *sl, const sink_req_t *req, int opened)
-{
-    deliveries_t *ds = sl->ds;
-    int64_t retry_after_ms = -1;
-    if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
-        retry_after_ms = (int64_t)(req->retry_after_s < ds->cfg->retry_after_max_s
-                                       ? req->retry_after_s
-                                       : ds->cfg->retry_after_max_s) *
-                         1000;
-    if (opened) {
-        ds->opened_at_ms = uv_now(ds->loop);
-        ds->probes = 0;
-        ds->probe_wanted = 0;
-        stats_inc(ds->stats, STAT_BREAKER_OPENS);
-        show_breaker(ds);
-        KGW_WARN("circuit breaker open: target unhealthy webhook_id=%s status=%ld error=\"%s\" "
-                 "consecutive_failures=%ld (no new deliveries and fetching paused; held records "
-                 "are re-sent one probe at a time; none goes to -on-failure)",
-                 req->webhook_id, req->status, req->error, ds->breaker.failures);
-        ds->owner.breaker_cb(0, ds->opaque);
-    } else if (sl == ds->probe) {
-        ds->probe = NULL;
-        breaker_probe_failed(&ds->breaker);
-        show_breaker(ds);
-        KGW_INFO("circuit breaker probe failed webhook_id=%s status=%ld error=\"%s\" probe=%" PRIu64
-                 " open_for_s=%" PRIu64,
-                 req->webhook_id, req->status, req->error, ds->probes,
-                 (uv_now(ds->loop) - ds->opened_at_ms) / 1000);
-    } else {
-        KGW_DEBUG("delivery held webhook_id=%s status=%ld error=\"%s\"", req->webhook_id,
-                  req->status, req->error);
-    }
-    if (!sl->held) {
-        sl->held = 1;
-        ds->held++;
-    }
-    schedule_probe(ds, retry_after_ms);
-}
-
-/* A success closed the breaker: every held record is re-sent at once and
- * the owner resumes fetching and starting records. */
-static void breaker_closed(deliveries_t *ds)
-{
-    uv_timer_stop(&ds->probe_timer);
-    ds->probe = NULL;
-    ds->probe_wanted = 0;
-    show_breaker(ds);
-    KGW_WARN("circuit breaker closed: target healthy again open_for_s=%" PRIu64 " probes=%" PRIu64
-             " held=%zu (resuming deliveries)",
-             (uv_now(ds->loop) - ds->opened_at_ms) / 1000, ds->probes, ds->held);
-    for (size_t i = 0; i < ds->nslots; i++) {
-        slot_t *sl = &ds->slots[i];
-        if (!sl->rec || !sl->held)
-            continue;
-        sl->held = 0;
-        ds->held--;
-        if (may_go_on(sl)) {
-            sl->attempts = 0;
-            attempt(sl);
-        }
-    }
-    ds->owner.breaker_cb(1, ds->opaque);
-}
-
 void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
 {
     slot_t *sl = req->opaque;
@@ -650,7 +461,7 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
     int opened = 0;
     switch (judge(sl, req, &delay_ms, &opened)) {
     case VERDICT_IGNORE:
-        release(sl, 0);
+        delivery_release(sl, 0);
         return;
     case VERDICT_DONE:
         for (size_t i = sl->batch.lo; i < sl->batch.hi; i++)
@@ -658,11 +469,11 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
         if (sl == ds->probe)
             ds->probe = NULL;
         if (breaker_success(&ds->breaker))
-            breaker_closed(ds);
+            delivery_breaker_closed(ds);
         settled(sl, 1);
         return;
     case VERDICT_HOLD:
-        held_result(sl, req, opened);
+        delivery_held_result(sl, req, opened);
         return;
     case VERDICT_GONE:
         gone(sl);
@@ -673,7 +484,7 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
                  "retry_in_ms=%" PRIu64,
                  req->webhook_id, req->status, sl->attempts, req->error, delay_ms);
         if (delay_ms == 0)
-            attempt(sl);
+            delivery_attempt(sl);
         else
             wait_then(sl, retry_cb, delay_ms);
         return;
@@ -705,7 +516,7 @@ void deliveries_http_done(deliveries_t *ds, sink_req_t *req)
 static void dlq_retry_cb(uv_timer_t *handle)
 {
     slot_t *sl = handle->data;
-    if (may_go_on(sl))
+    if (delivery_may_go_on(sl))
         dlq_send(sl);
 }
 
@@ -776,7 +587,7 @@ static void final_failure(slot_t *sl)
                   rec->topic, (int)rec->partition, rec->offset, sl->req.status, sl->attempts,
                   sl->req.error);
         ds->owner.stop_cb(ds->opaque);
-        release(sl, 0);
+        delivery_release(sl, 0);
         return;
     }
 }
@@ -814,7 +625,7 @@ static void gone(slot_t *sl)
                   "committed; -on-gone dlq or skip to go on)",
                   rec->topic, (int)rec->partition, rec->offset, ds->cfg->target_url);
         ds->owner.stop_cb(ds->opaque);
-        release(sl, 0);
+        delivery_release(sl, 0);
         return;
     }
 }

@@ -27,6 +27,10 @@
  * attempt (a held batch is held whole); a batch refused for good is split,
  * and release runs per record.
  *
+ * Files: delivery.c (slots, encoding, attempts, batches, judge() and the
+ * failure policy) and delivery_breaker.c (holding, probes, the closing);
+ * what they share is in delivery_int.h, which nothing else includes.
+ *
  * Loop thread only; every callback it registers runs there. Slots and
  * their bodies are allocated once and reused.
  */

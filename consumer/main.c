@@ -25,7 +25,9 @@
  * - librdkafka's internal threads (they touch only librdkafka and the
  *   thread-safe logger) and curl's resolver threads;
  * - with -metrics-port, libmicrohttpd's thread, which only renders the
- *   atomic Prometheus registry (consumer/stats.h).
+ *   atomic Prometheus registry (consumer/stats.h) and, with
+ *   --oauth2-token-url, reads the token fetch counts under the token
+ *   thread's mutex (oauth2_counts(); detached before the sink goes).
  */
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>

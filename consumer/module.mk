@@ -2,14 +2,17 @@
 CONSUMER_SRCS := consumer/cli.c consumer/record.c consumer/offsets.c consumer/lanes.c \
                  consumer/policy.c consumer/stats.c consumer/sink.c consumer/source.c \
                  consumer/deadletter.c consumer/parts.c consumer/delivery.c \
+                 consumer/delivery_breaker.c \
                  consumer/dispatch.c consumer/encode.c consumer/app.c consumer/signature.c \
                  consumer/shape.c consumer/batch.c consumer/breaker.c consumer/token.c \
-                 consumer/oauth2.c consumer/credentials.c
+                 consumer/oauth2.c consumer/credentials.c consumer/headers.c
 CONSUMER_UNIT_SRCS := tests/unit/test_consumer_cli.c tests/unit/test_consumer_record.c \
                       tests/unit/test_consumer_offsets.c tests/unit/test_consumer_lanes.c \
                       tests/unit/test_consumer_policy.c \
                       tests/unit/test_consumer_signature.c tests/unit/test_consumer_stats.c \
                       tests/unit/test_consumer_dispatch.c tests/unit/test_consumer_parts.c \
+                      tests/unit/test_consumer_dispatch_batch.c \
+                      tests/unit/test_consumer_dispatch_breaker.c tests/unit/fake_dispatch.c \
                       tests/unit/test_consumer_encode.c tests/unit/test_consumer_batch.c \
                       tests/unit/test_consumer_breaker.c tests/unit/test_consumer_token.c
 

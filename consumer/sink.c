@@ -6,7 +6,8 @@
  * uv_timer_t for curl's timeout and one uv_poll_t per socket curl asks to be
  * watched. Requests cross threads only through kgw_handoff queues: each
  * worker's inbox (loop thread -> its HTTP thread) and the sink's outbox
- * (HTTP threads -> loop thread); everything else has one thread.
+ * (HTTP threads -> loop thread); everything else has one thread. The
+ * requests' header lines are built by headers.c.
  */
 #include "consumer/sink.h"
 
@@ -17,10 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/kgw_fmt.h"
 #include "common/kgw_handoff.h"
 #include "common/kgw_log.h"
 #include "consumer/credentials.h"
+#include "consumer/headers.h"
 #include "consumer/policy.h"
 #include "consumer/shape.h"
 #include "consumer/signature.h"
@@ -418,65 +419,14 @@ static void start_req(worker_t *w, sink_req_t *req)
         }
     }
 
-    /* Standard Webhooks: webhook-id is stable across retries, the timestamp
-     * is the attempt's. */
-    long long now = (long long)time(NULL);
-    struct curl_slist *n = req->hdr_nodes;
-    static const char id_name[] = "webhook-id: ", ts_name[] = "webhook-timestamp: ";
-    size_t idlen = strnlen(req->webhook_id, sizeof(req->webhook_id) - 1);
-    memcpy(req->hdr_id, id_name, sizeof(id_name) - 1);
-    memcpy(req->hdr_id + sizeof(id_name) - 1, req->webhook_id, idlen);
-    req->hdr_id[sizeof(id_name) - 1 + idlen] = '\0';
-    memcpy(req->hdr_ts, ts_name, sizeof(ts_name) - 1);
-    req->hdr_ts[sizeof(ts_name) - 1 + kgw_fmt_i64(req->hdr_ts + sizeof(ts_name) - 1, now)] = '\0';
-    const char *body = req->body->data, *url = NULL;
-    size_t body_len = req->body->len;
-    struct curl_slist *tail = s->fixed_hdrs;
-    if (s->framed) {
-        /* The frame is the slot's buffer, lent for the attempt: the nodes
-         * written here are read by curl only while it runs. */
-        shape_frame_view_t fv;
-        if (shape_frame_get((record_buf_t *)req->body, &fv)) {
-            req->curl_code = CURLE_FAILED_INIT;
-            snprintf(req->error, sizeof(req->error), "not a request frame");
-            oauth2_bearer_release(req->bearer);
-            req->bearer = NULL;
-            queue_push(&w->done_head, &w->done_tail, req);
-            return;
-        }
-        _Static_assert(sizeof(struct curl_slist) == 2 * sizeof(void *),
-                       "shape.c reserves two pointers per header node");
-        struct curl_slist *nodes = fv.nodes;
-        const char *line = fv.lines;
-        for (size_t i = 0; i < fv.nlines; i++) {
-            nodes[i] = (struct curl_slist){(char *)line, i + 1 < fv.nlines ? &nodes[i + 1] : tail};
-            line += strlen(line) + 1;
-        }
-        if (fv.nlines)
-            tail = &nodes[0];
-        body = fv.body;
-        body_len = fv.body_len;
-        url = fv.url ? fv.url : s->cfg->target_url;
-    }
-    if (req->bearer) { /* the attempt's own token, last before the fixed lines */
-        n[3] = (struct curl_slist){(char *)oauth2_bearer_header(req->bearer), tail};
-        tail = &n[3];
-    }
-    n[0] = (struct curl_slist){req->hdr_id, &n[1]};
-    n[1] = (struct curl_slist){req->hdr_ts, tail};
-    if (signature_keys_any(&s->keys)) {
-        char sig[SIGNATURES_MAX];
-        if (signature_keys_sign(&s->keys, req->webhook_id, now, body, body_len, sig)) {
-            req->curl_code = CURLE_FAILED_INIT;
-            snprintf(req->error, sizeof(req->error), "cannot sign the request");
-            oauth2_bearer_release(req->bearer);
-            req->bearer = NULL;
-            queue_push(&w->done_head, &w->done_tail, req);
-            return;
-        }
-        snprintf(req->hdr_sig, sizeof(req->hdr_sig), "webhook-signature: %s", sig);
-        n[1].next = &n[2];
-        n[2] = (struct curl_slist){req->hdr_sig, tail};
+    headers_attempt_t at;
+    if (headers_build(req, s->fixed_hdrs, &s->keys, s->framed, s->cfg->target_url,
+                      (long long)time(NULL), &at)) {
+        req->curl_code = CURLE_FAILED_INIT;
+        oauth2_bearer_release(req->bearer);
+        req->bearer = NULL;
+        queue_push(&w->done_head, &w->done_tail, req);
+        return;
     }
 
     CURL *easy = easy_take(w);
@@ -489,10 +439,10 @@ static void start_req(worker_t *w, sink_req_t *req)
         return;
     }
     req->easy = easy;
-    if (url) /* curl copies it; connections stay cached per host */
-        curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    if (at.url) /* curl copies it; connections stay cached per host */
+        curl_easy_setopt(easy, CURLOPT_URL, at.url);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, at.body ? at.body : "");
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)at.body_len);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->hdr_nodes);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
@@ -690,21 +640,8 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
         goto fail;
     s->framed = shape_active(sh);
     shape_destroy(sh);
-    /* "Expect:" stops curl waiting for 100-continue. A frame carries its
-     * own Content-Type and the -H lines with placeholders. */
-    const char *fixed[] = {"Content-Type: application/json", "Expect:"};
-    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    for (size_t i = s->framed ? 1 : 0; i < nfixed + cfg->headers.count; i++) {
-        const char *h = i < nfixed ? fixed[i] : cfg->headers.items[i - nfixed];
-        if (s->framed && i >= nfixed && strchr(h, '{'))
-            continue;
-        struct curl_slist *l = curl_slist_append(s->fixed_hdrs, h);
-        if (!l) {
-            snprintf(errstr, errstr_size, "out of memory");
-            goto fail;
-        }
-        s->fixed_hdrs = l;
-    }
+    if (headers_fixed(cfg, s->framed, &s->fixed_hdrs, errstr, errstr_size))
+        goto fail;
     if (kgw_handoff_init(&s->outbox, loop, outbox_cb, s)) {
         snprintf(errstr, errstr_size, "cannot create the HTTP results' queue");
         goto fail;
@@ -756,6 +693,13 @@ int sink_send(sink_t *s, sink_req_t *req)
         return -1;
     w->assigned++;
     return 0;
+}
+
+void sink_token_counts(sink_t *s, uint64_t *fetches, uint64_t *failures)
+{
+    *fetches = *failures = 0;
+    if (s->oauth2)
+        oauth2_counts(s->oauth2, fetches, failures);
 }
 
 static void stop_threads(sink_t *s)

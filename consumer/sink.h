@@ -50,7 +50,8 @@ typedef struct sink_req {
     kgw_handoff_node_t node;
     size_t worker;
     /* Internal: the attempt's own header lines, chained in front of the
-     * sink's fixed ones without allocating (curl only reads the list). */
+     * sink's fixed ones without allocating (curl only reads the list;
+     * headers.c writes them). */
     CURL *easy;
     struct curl_slist hdr_nodes[4];
     char hdr_id[sizeof("webhook-id: ") + 320];
@@ -74,6 +75,11 @@ sink_t *sink_new(uv_loop_t *loop, const consumer_config_t *cfg, sink_done_cb *do
 
 /* Starts one attempt. Returns 0 (done_cb will run once), or -1 (it will not). */
 int sink_send(sink_t *s, sink_req_t *req);
+
+/* --oauth2-token-url: the token fetches finished so far and how many of
+ * them failed (oauth2_counts()); 0 and 0 without it. Any thread, for as
+ * long as the sink is not destroyed. */
+void sink_token_counts(sink_t *s, uint64_t *fetches, uint64_t *failures);
 
 /* Abandons every attempt in flight (no callbacks), stops and joins the HTTP
  * threads and closes the loop thread's handle. The sink is freed by

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "common/kgw_log.h"
 #include "common/kgw_metrics.h"
@@ -29,6 +30,13 @@ struct stats {
     kgw_metrics_t *metrics;
     kgw_series_t *series[STAT__COUNT];
     kgw_series_t *g_in_flight, *g_buffered, *g_lag, *g_breaker;
+    /* Token fetches: read at render time from fn (the token thread counts
+     * them); mu keeps fn from being detached while it runs. */
+    uv_mutex_t mu;
+    int mu_init;
+    stats_fetches_fn *fetches_fn;
+    void *fetches_opaque;
+    kgw_series_t *tok_ok, *tok_error;
     struct MHD_Daemon *mhd;
 };
 
@@ -48,7 +56,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     } else if (!strcmp(url, "/metrics")) {
         size_t len = 0;
-        char *text = kgw_metrics_render(st->metrics, &len);
+        char *text = stats_render(st, &len);
         if (!text)
             return MHD_NO;
         resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -64,6 +72,23 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     enum MHD_Result ret = MHD_queue_response(conn, code, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* Before each render, on the rendering thread: the counts kept elsewhere. */
+static void collect_cb(kgw_metrics_t *m, void *opaque)
+{
+    (void)m;
+    stats_t *st = opaque;
+    uint64_t fetches = 0, failures = 0;
+    uv_mutex_lock(&st->mu);
+    int read = st->fetches_fn != NULL;
+    if (read)
+        st->fetches_fn(st->fetches_opaque, &fetches, &failures);
+    uv_mutex_unlock(&st->mu);
+    if (!read) /* none, or detached at shutdown: a counter never goes down */
+        return;
+    kgw_series_set(st->tok_ok, (double)(fetches - failures));
+    kgw_series_set(st->tok_error, (double)failures);
 }
 
 stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
@@ -88,6 +113,7 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
         {STAT_BREAKER_OPENS, "kgw_consumer_breaker_opens_total", NULL},
         {STAT_BREAKER_PROBES, "kgw_consumer_breaker_probes_total", NULL},
         {STAT_GONE, "kgw_consumer_records_total", "result=\"gone\""},
+        {STAT_BATCHES, "kgw_consumer_batches_total", NULL},
     };
     stats_t *st = calloc(1, sizeof(*st));
     if (!st || !(st->metrics = kgw_metrics_new())) {
@@ -121,6 +147,12 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
     kgw_metric_t *probes =
         kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_breaker_probes_total",
                         "Probes sent to the target while the breaker was open.", NULL, 0);
+    kgw_metric_t *batches = kgw_metrics_add(
+        st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_batches_total",
+        "Batch requests sent (-batch-max), each once however many attempts it took.", NULL, 0);
+    kgw_metric_t *tokens =
+        kgw_metrics_add(st->metrics, KGW_METRIC_COUNTER, "kgw_consumer_oauth2_token_fetches_total",
+                        "OAuth2 token fetches (--oauth2-token-url), by result.", NULL, 0);
     kgw_metric_t *breaker =
         kgw_metrics_add(st->metrics, KGW_METRIC_GAUGE, "kgw_consumer_breaker_state",
                         "The target's circuit breaker: 0 closed, 1 open, 2 probing.", NULL, 0);
@@ -143,6 +175,7 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
                                 ? hskipped
                             : !strcmp(map[i].family, "kgw_consumer_breaker_opens_total")  ? opens
                             : !strcmp(map[i].family, "kgw_consumer_breaker_probes_total") ? probes
+                            : !strcmp(map[i].family, "kgw_consumer_batches_total")        ? batches
                                                                                           : pauses;
         st->series[map[i].c] = kgw_metric_series(fam, map[i].labels);
     }
@@ -150,6 +183,14 @@ stats_t *stats_new(long metrics_port, char *errstr, size_t errstr_size)
     st->g_buffered = kgw_metric_series(buffered, NULL);
     st->g_lag = kgw_metric_series(lag, NULL);
     st->g_breaker = kgw_metric_series(breaker, NULL);
+    st->tok_ok = kgw_metric_series(tokens, "result=\"ok\"");
+    st->tok_error = kgw_metric_series(tokens, "result=\"error\"");
+    if (uv_mutex_init(&st->mu)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    st->mu_init = 1;
+    kgw_metrics_set_collect_cb(st->metrics, collect_cb, st);
     kgw_series_set(st->g_breaker, 0);
     st->breaker_name = "closed";
     if (metrics_port > 0) {
@@ -177,7 +218,24 @@ void stats_destroy(stats_t *st)
     if (st->mhd)
         MHD_stop_daemon(st->mhd);
     kgw_metrics_destroy(st->metrics);
+    if (st->mu_init)
+        uv_mutex_destroy(&st->mu);
     free(st);
+}
+
+void stats_set_token_fetches(stats_t *st, stats_fetches_fn *fn, void *opaque)
+{
+    if (!st)
+        return;
+    uv_mutex_lock(&st->mu);
+    st->fetches_fn = fn;
+    st->fetches_opaque = opaque;
+    uv_mutex_unlock(&st->mu);
+}
+
+char *stats_render(stats_t *st, size_t *len)
+{
+    return kgw_metrics_render(st->metrics, len);
 }
 
 void stats_inc(stats_t *st, stat_counter_t c)

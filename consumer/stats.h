@@ -28,6 +28,7 @@ typedef enum {
     STAT_BREAKER_OPENS,   /* the circuit breaker opened (breaker.h) */
     STAT_BREAKER_PROBES,  /* probes sent while it was open */
     STAT_GONE,            /* records answered 410 Gone */
+    STAT_BATCHES,         /* -batch-max: batch requests sent (once each, however many attempts) */
     STAT__COUNT,
 } stat_counter_t;
 
@@ -43,6 +44,17 @@ uint64_t stats_get(const stats_t *st, stat_counter_t c);
 void stats_set_gauges(stats_t *st, size_t in_flight, size_t buffered, int64_t lag);
 /* The breaker's state (breaker_state_t: 0 closed, 1 open, 2 probing) and its name. */
 void stats_set_breaker(stats_t *st, int state, const char *name);
+
+/* The OAuth2 token fetches (--oauth2-token-url), counted by the token
+ * thread: read at each /metrics render, on the metrics server's thread
+ * (fn must be thread-safe: oauth2_counts()). fn NULL detaches: once the call
+ * returns fn is not running and never runs again, so the counts' owner may
+ * go. Accepts a NULL st. */
+typedef void(stats_fetches_fn)(void *opaque, uint64_t *fetches, uint64_t *failures);
+void stats_set_token_fetches(stats_t *st, stats_fetches_fn *fn, void *opaque);
+
+/* Renders the Prometheus text, as /metrics serves it (malloc'd; NULL when out of memory). */
+char *stats_render(stats_t *st, size_t *len);
 
 /* Writes the progress line (delivered, retried, failed, rate since the last
  * call, lag) to the log, unless nothing in it changed since the line before

@@ -24,6 +24,10 @@ check "bad -batch-format exits 2" misuse "--batch-format" -batch-max 10 -batch-f
 check "ndjson CloudEvents exits 2" misuse "--batch-format" -batch-max 10 -format cloudevents -batch-format ndjson
 check "-forward-headers with -batch-max exits 2" misuse "--forward-headers" -batch-max 10 -forward-headers '*'
 check "{offset} in the URL of a batch exits 2" misuse "--target-url" -batch-max 10 -target-url 'http://h/{offset}'
+for flag in -batch-format:ndjson -batch-linger:50 -batch-bytes:4096; do
+    check "${flag%%:*} without -batch-max exits 2 naming it" misuse "-${flag%%:*}: needs --batch-max" \
+        "${flag%%:*}" "${flag#*:}"
+done
 
 SWH_VERSION=1.1.1
 SWH_DIR=$(npm_package standardwebhooks "$SWH_VERSION")

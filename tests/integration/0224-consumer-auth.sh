@@ -80,6 +80,10 @@ produce "$T" 3 b
 check "oauth2: 3 more delivered after refreshes" wait_until 20 delivered 6
 check "oauth2: no secret leaks (log at debug, cmdline, /metrics)" \
     no_leak c-oauth "$C1" "$CLIENT_SECRET" "$SUFFIX"
+# metric_at_least FILE SERIES N: the series' value in a /metrics capture is at least N.
+metric_at_least() { awk -v m="$2" -v n="$3" '$1 == m { v = $2 } END { exit !(v + 0 >= n) }' "$1"; }
+check "oauth2: /metrics counts the token fetches (4 or more ok)" \
+    metric_at_least "$TMP/c-oauth.metrics" 'kgw_consumer_oauth2_token_fetches_total{result="ok"}' 4
 stop_pid "$C1"
 oauth_report() {
     python3 - "$RECV_LOG" "$TOKEN_LOG" <<'PY'

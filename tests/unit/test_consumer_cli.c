@@ -214,3 +214,56 @@ Test(cli, outbound_auth_flags)
     cr_assert(strstr(err, "--client-cert: the --target-url is not https://"), "%s", err);
     cli_config_free(&cfg);
 }
+
+/* The -batch-* flags tune -batch-max: without it they would be ignored. */
+Test(cli, batch_flags_need_batch_max)
+{
+    static const struct {
+        const char *a[6];
+        const char *want; /* NULL: accepted */
+    } cases[] = {
+        {{"-batch-format", "ndjson"}, "--batch-format: needs --batch-max"},
+        {{"-batch-linger", "50"}, "--batch-linger: needs --batch-max"},
+        {{"-batch-bytes", "4096"}, "--batch-bytes: needs --batch-max"},
+        {{"-batch-max", "0", "-batch-bytes", "4096"}, "--batch-bytes: needs --batch-max"},
+        {{"-batch-max", "10", "-batch-format", "ndjson", "-batch-linger", "50"}, NULL},
+        {{"-batch-max", "10", "-batch-bytes", "4096"}, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[16] = {"kgw-consumer", "-broker",  "b", "-topic", "t",
+                                "-target-url",  "http://h/"};
+        int argc = 7;
+        for (size_t j = 0; j < 6 && cases[i].a[j]; j++)
+            args[argc++] = cases[i].a[j];
+        consumer_config_t cfg;
+        char err[256] = "";
+        int rc = parse(&cfg, err, sizeof(err), argc, args);
+        if (!cases[i].want) {
+            cr_assert_eq(rc, KGW_CONFIG_OK, "case %zu: %s", i, err);
+        } else {
+            cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
+            cr_assert(strstr(err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err,
+                      cases[i].want);
+            cr_assert_null(strchr(err, '\n'), "one line");
+        }
+        cli_config_free(&cfg);
+    }
+}
+
+/* Their defaults, now filled in by cli_validate() rather than the table. */
+Test(cli, batch_defaults)
+{
+    consumer_config_t cfg;
+    char err[256] = "";
+    int rc = PARSE(&cfg, err, "-broker", "b", "-topic", "t", "-target-url", "http://h/");
+    cr_assert_eq(rc, KGW_CONFIG_OK, "%s", err);
+    cr_assert_eq(cfg.batch_max, 0);
+    cr_assert_eq(cfg.batch_bytes, 1048576);
+    cr_assert_eq(cfg.batch_linger_ms, 0);
+    cli_config_free(&cfg);
+    rc = PARSE(&cfg, err, "-broker", "b", "-topic", "t", "-target-url", "http://h/", "-batch-max",
+               "5", "-batch-bytes", "600");
+    cr_assert_eq(rc, KGW_CONFIG_OK, "%s", err);
+    cr_assert_eq(cfg.batch_bytes, 600);
+    cli_config_free(&cfg);
+}

@@ -85,3 +85,46 @@ Test(stats, progress_line_shows_the_breaker)
     close(fds[0]);
     close(fds[1]);
 }
+
+static uint64_t fake_fetches, fake_failures;
+
+static void fake_counts(void *opaque, uint64_t *fetches, uint64_t *failures)
+{
+    (*(int *)opaque)++;
+    *fetches = fake_fetches;
+    *failures = fake_failures;
+}
+
+/* Batches sent, and the OAuth2 token fetches read from their counter at each render. */
+Test(stats, batches_and_token_fetches_in_metrics)
+{
+    char err[128];
+    size_t len;
+    int reads = 0;
+    stats_t *st = stats_new(0, err, sizeof(err));
+    cr_assert(st, "%s", err);
+    stats_inc(st, STAT_BATCHES);
+    stats_inc(st, STAT_BATCHES);
+    char *text = stats_render(st, &len);
+    cr_assert(strstr(text, "\nkgw_consumer_batches_total 2\n"), "%s", text);
+    cr_assert(strstr(text, "kgw_consumer_oauth2_token_fetches_total{result=\"ok\"} 0\n"), "%s",
+              text);
+    free(text);
+    stats_set_token_fetches(st, fake_counts, &reads);
+    fake_fetches = 5;
+    fake_failures = 2;
+    text = stats_render(st, &len);
+    cr_assert_eq(reads, 1);
+    cr_assert(strstr(text, "kgw_consumer_oauth2_token_fetches_total{result=\"ok\"} 3\n"), "%s",
+              text);
+    cr_assert(strstr(text, "kgw_consumer_oauth2_token_fetches_total{result=\"error\"} 2\n"), "%s",
+              text);
+    free(text);
+    stats_set_token_fetches(st, NULL, NULL); /* the sink goes: the last counts stay */
+    text = stats_render(st, &len);
+    cr_assert_eq(reads, 1, "not read once detached");
+    cr_assert(strstr(text, "kgw_consumer_oauth2_token_fetches_total{result=\"error\"} 2\n"), "%s",
+              text);
+    free(text);
+    stats_destroy(st);
+}
