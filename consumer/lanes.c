@@ -186,6 +186,19 @@ int lanes_push(lanes_t *l, uintptr_t group, const void *key, size_t key_len, lan
     return 0;
 }
 
+/* The lane's head goes into flight. */
+static lanes_item_t *take_head(lanes_t *l, lane_t *ln)
+{
+    lanes_item_t *item = ln->head;
+    ln->head = item->next;
+    if (!ln->head)
+        ln->tail = NULL;
+    item->next = NULL;
+    ln->inflight++;
+    l->queued--;
+    return item;
+}
+
 lanes_item_t *lanes_pop(lanes_t *l)
 {
     while (l->ready_head) {
@@ -196,13 +209,7 @@ lanes_item_t *lanes_pop(lanes_t *l)
         ln->in_ready = 0;
         if (!lane_startable(l, ln))
             continue; /* emptied by lanes_drop_group() */
-        lanes_item_t *item = ln->head;
-        ln->head = item->next;
-        if (!ln->head)
-            ln->tail = NULL;
-        item->next = NULL;
-        ln->inflight++;
-        l->queued--;
+        lanes_item_t *item = take_head(l, ln);
         /* Round-robin: a non-exclusive lane with more work goes to the back. */
         if (lane_startable(l, ln))
             ready_push(l, ln);
@@ -220,13 +227,7 @@ lanes_item_t *lanes_peek_next(const lanes_t *l, const lanes_item_t *item)
 void lanes_take_next(lanes_t *l, lanes_item_t *item)
 {
     lane_t *ln = item->lane;
-    /* Only the lane's head: what lanes_peek_next() returned. */
-    ln->head = item->next;
-    if (!ln->head)
-        ln->tail = NULL;
-    item->next = NULL;
-    ln->inflight++;
-    l->queued--;
+    take_head(l, ln); /* item: what lanes_peek_next() returned */
     /* A lane this empties leaves the ready queue (only a non-exclusive
      * lane is there while busy), so lanes_ready() stays true to its word. */
     if (!ln->head && ln->in_ready) {

@@ -458,6 +458,17 @@ static void start_req(worker_t *w, sink_req_t *req)
     }
 }
 
+/* HTTP thread: starts a list of requests, then hands back what finished. */
+static void start_all(worker_t *w, kgw_handoff_node_t *n)
+{
+    while (n) {
+        kgw_handoff_node_t *next = n->next;
+        start_req(w, REQ_OF(n));
+        n = next;
+    }
+    flush_done(w);
+}
+
 /* HTTP thread: a token fetch finished; the waiting requests try again (they
  * start, fail as an outage, or wait for the next fetch). */
 static void auth_async_cb(uv_async_t *handle)
@@ -465,12 +476,7 @@ static void auth_async_cb(uv_async_t *handle)
     worker_t *w = handle->data;
     kgw_handoff_node_t *n = w->auth_head;
     w->auth_head = w->auth_tail = NULL;
-    while (n) {
-        kgw_handoff_node_t *next = n->next;
-        start_req(w, REQ_OF(n));
-        n = next;
-    }
-    flush_done(w);
+    start_all(w, n);
 }
 
 /* Token thread: wakes one HTTP thread (uv_async_send is thread-safe). */
@@ -522,12 +528,7 @@ static void inbox_cb(kgw_handoff_t *h, void *opaque)
         worker_shutdown(w);
         return;
     }
-    while (n) {
-        kgw_handoff_node_t *next = n->next;
-        start_req(w, REQ_OF(n));
-        n = next;
-    }
-    flush_done(w);
+    start_all(w, n);
 }
 
 static void worker_main(void *arg)
