@@ -60,7 +60,7 @@ else
 fi
 
 # The scripts that take longest start first, so that they do not end the run alone.
-LONG_FIRST="0302 0204 0207 0208 0224 0223 0205"
+LONG_FIRST="0302 0211 0204 0207 0208 0224 0223 0205"
 
 # run_one SCRIPT LOG: runs one script bounded by TIMEOUT; its exit status and
 # duration go to LOG.rc.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kgw-consumer's circuit breaker (issue 12): the target's health comes before the
-# record's. A target refusing connections, then accepting: nothing dead-lettered or
-# skipped, everything delivered once it is back. A target answering 404 to everything
+# record's. A target refusing connections for 60 s, then accepting: nothing
+# dead-lettered or skipped, memory flat, everything delivered once it is back. A target answering 404 to everything
 # (a mistyped path): the breaker opens, nothing is skipped even under -on-failure skip,
 # and a fixed target gets every record. One record refused (400) among successes: it
 # alone goes to the dead-letter topic. 410 Gone: exit 1, commit before the record only.
@@ -31,13 +31,25 @@ PORT=$(free_port)
 MPORT=$(free_port)
 RECV_URL=http://127.0.0.1:$PORT/hook
 start_consumer down -topic "$T-down" -group "g-down-$RUN_ID" -dlq-topic "$T-dlq" -retries 1 \
-    -breaker-backoff 200 -breaker-backoff-max 800 -metrics-port "$MPORT" -commit-interval 200
+    -breaker-backoff 200 -breaker-backoff-max 2000 -metrics-port "$MPORT" -commit-interval 200
 pid=$CONSUMER_PID
 check "refused: the breaker opens" wait_until 30 logged down 'WARN .*circuit breaker open: target unhealthy'
+t0=$SECONDS
+rss_open=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 probes_ge_3() { [ "$(metric "$MPORT" kgw_consumer_breaker_probes_total)" -ge 3 ] 2>/dev/null; }
 check "refused: it probes while the target is down" wait_until 20 probes_ge_3
 state=$(metric "$MPORT" kgw_consumer_breaker_state)
 check "refused: the state gauge says open or probing ($state)" test "$state" = 1 -o "$state" = 2
+# The issue's outage compressed to 60 s of refused connections (the fault itself).
+wait_until 65 elapsed_ge "$t0" 60 || true
+rss_end=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+note "refused: RSS ${rss_open} KiB when the breaker opened, ${rss_end} KiB after 60 s of outage"
+if memory_bounds_apply; then
+    check "refused: memory flat through the outage (+$(((rss_end - rss_open) / 1024)) MiB)" \
+        test "$rss_end" -le $((rss_open + 4096))
+fi
+check_eq "refused: nothing was delivered, dead-lettered or skipped meanwhile" "0 0" \
+    "$(kafka_count "$T-dlq") $(metric "$MPORT" 'kgw_consumer_records_total{result="skipped"}')"
 start_receiver recv-down --port "$PORT"
 check "refused: every record delivered once the target accepts" wait_until 60 delivered_is "$N"
 check_eq "refused: the breaker opened once" 1 "$(count_in down 'circuit breaker open:')"
