@@ -152,6 +152,18 @@ static int warm_up(rd_kafka_t *rk, const char *topic, const char *value, size_t 
     return err ? -1 : 0;
 }
 
+/* Record n: key "k<n>", the shared value; opaque goes to its delivery report. */
+static rd_kafka_resp_err_t produce_one(rd_kafka_t *rk, const char *topic, const char *value,
+                                       size_t size, long n, void *opaque)
+{
+    char key[32];
+    int key_len = snprintf(key, sizeof(key), "k%ld", n);
+    return rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, (size_t)key_len),
+                             RD_KAFKA_V_VALUE((void *)value, size), RD_KAFKA_V_OPAQUE(opaque),
+                             RD_KAFKA_V_END);
+}
+
 int main(int argc, char **argv)
 {
     bare_producer_config_t cfg = {0};
@@ -228,12 +240,8 @@ int main(int argc, char **argv)
          * backpressure poll below cannot mark it ready half-way. */
         counts.group_pending[g] = 1;
         for (long i = 0; i < cfg.group_size && produced < cfg.count && !enqueue_err;) {
-            char key[32];
-            int key_len = snprintf(key, sizeof(key), "k%ld", produced);
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(cfg.topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_KEY(key, (size_t)key_len), RD_KAFKA_V_VALUE(value, (size_t)cfg.size),
-                RD_KAFKA_V_OPAQUE((void *)(intptr_t)g), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err =
+                produce_one(rk, cfg.topic, value, (size_t)cfg.size, produced, (void *)(intptr_t)g);
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 queue_full++;
                 rd_kafka_poll(rk, 10);
@@ -259,12 +267,8 @@ int main(int argc, char **argv)
             rd_kafka_poll(rk, 1000);
             continue;
         }
-        char key[32];
-        int key_len = snprintf(key, sizeof(key), "k%ld", produced);
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(cfg.topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key, (size_t)key_len), RD_KAFKA_V_VALUE(value, (size_t)cfg.size),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            produce_one(rk, cfg.topic, value, (size_t)cfg.size, produced, NULL);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Backpressure: serve delivery reports until there is room. */
             queue_full++;

@@ -413,6 +413,15 @@ static void settled(slot_t *sl, int done)
         start_range(sl);
 }
 
+int64_t delivery_retry_after_ms(const deliveries_t *ds, const sink_req_t *req)
+{
+    if ((req->status != 429 && req->status != 503) || req->retry_after_s < 0)
+        return -1;
+    long s = req->retry_after_s < ds->cfg->retry_after_max_s ? req->retry_after_s
+                                                             : ds->cfg->retry_after_max_s;
+    return (int64_t)s * 1000;
+}
+
 /*
  * What an attempt's result means for its record: the target's health comes
  * first (issue 12). A failure that says nothing about the record (transport
@@ -440,11 +449,9 @@ static verdict_t judge(slot_t *sl, const sink_req_t *req, uint64_t *delay_ms, in
             return VERDICT_IGNORE;
         *delay_ms = policy_backoff_ms(ds->cfg->retry_delay_ms, sl->attempts,
                                       (uint32_t)random() * 2u + (uint32_t)(random() & 1));
-        if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
-            *delay_ms = (uint64_t)(req->retry_after_s < ds->cfg->retry_after_max_s
-                                       ? req->retry_after_s
-                                       : ds->cfg->retry_after_max_s) *
-                        1000;
+        int64_t retry_after_ms = delivery_retry_after_ms(ds, req);
+        if (retry_after_ms >= 0)
+            *delay_ms = (uint64_t)retry_after_ms;
         return VERDICT_RETRY;
     }
     if (breaker_failure(&ds->breaker, breaker_outage(req->status), opened) == BREAKER_HOLD)

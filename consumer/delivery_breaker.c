@@ -93,12 +93,7 @@ void delivery_hold(slot_t *sl)
 void delivery_held_result(slot_t *sl, const sink_req_t *req, int opened)
 {
     deliveries_t *ds = sl->ds;
-    int64_t retry_after_ms = -1;
-    if ((req->status == 429 || req->status == 503) && req->retry_after_s >= 0)
-        retry_after_ms = (int64_t)(req->retry_after_s < ds->cfg->retry_after_max_s
-                                       ? req->retry_after_s
-                                       : ds->cfg->retry_after_max_s) *
-                         1000;
+    int64_t retry_after_ms = delivery_retry_after_ms(ds, req);
     if (opened) {
         ds->opened_at_ms = uv_now(ds->loop);
         ds->probes = 0;
