@@ -131,9 +131,7 @@ void delivery_release(slot_t *sl, int done)
     if (sl == ds->probe) {
         /* The probe ended without an answer about the target (revoked,
          * shutdown, 410): the next one is due after the backoff. */
-        ds->probe = NULL;
-        breaker_probe_failed(&ds->breaker);
-        delivery_show_breaker(ds);
+        delivery_probe_failed(ds);
         if (!ds->owner.stopping_cb(ds->opaque))
             delivery_schedule_probe(ds, -1);
     }

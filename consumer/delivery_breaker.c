@@ -23,6 +23,13 @@ void delivery_show_breaker(deliveries_t *ds)
     stats_set_breaker(ds->stats, (int)ds->breaker.state, breaker_state_name(ds->breaker.state));
 }
 
+void delivery_probe_failed(deliveries_t *ds)
+{
+    ds->probe = NULL;
+    breaker_probe_failed(&ds->breaker);
+    delivery_show_breaker(ds);
+}
+
 static void probe_cb(uv_timer_t *handle)
 {
     deliveries_t *ds = handle->data;
@@ -106,9 +113,7 @@ void delivery_held_result(slot_t *sl, const sink_req_t *req, int opened)
                  req->webhook_id, req->status, req->error, ds->breaker.failures);
         ds->owner.breaker_cb(0, ds->opaque);
     } else if (sl == ds->probe) {
-        ds->probe = NULL;
-        breaker_probe_failed(&ds->breaker);
-        delivery_show_breaker(ds);
+        delivery_probe_failed(ds);
         KGW_INFO("circuit breaker probe failed webhook_id=%s status=%ld error=\"%s\" probe=%" PRIu64
                  " open_for_s=%" PRIu64,
                  req->webhook_id, req->status, req->error, ds->probes,

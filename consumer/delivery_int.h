@@ -74,6 +74,8 @@ void delivery_attempt(slot_t *sl);
 
 /* Publishes the breaker's state to the stats. */
 void delivery_show_breaker(deliveries_t *ds);
+/* The probe in flight ended without a success: the breaker backs off further. */
+void delivery_probe_failed(deliveries_t *ds);
 /* A 429's or 503's Retry-After in ms, capped by -retry-after-max; -1: none. It
  * sets the next retry's wait, or the next probe's while the breaker is open. */
 int64_t delivery_retry_after_ms(const deliveries_t *ds, const sink_req_t *req);

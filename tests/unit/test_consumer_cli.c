@@ -155,6 +155,28 @@ Test(cli, brokers_from_environment)
     cli_config_free(&cfg);
 }
 
+/* One table case: flags a[0..max) (NULL-ended) after -broker/-topic/-target-url URL;
+ * want NULL: accepted, else refused with one line containing want. */
+static void check_case(size_t i, const char *url, const char *const *a, size_t max,
+                       const char *want)
+{
+    const char *args[20] = {"kgw-consumer", "-broker", "b", "-topic", "t", "-target-url", url};
+    int argc = 7;
+    for (size_t j = 0; j < max && a[j]; j++)
+        args[argc++] = a[j];
+    consumer_config_t cfg;
+    char err[256] = "";
+    int rc = parse(&cfg, err, sizeof(err), argc, args);
+    if (!want) {
+        cr_assert_eq(rc, KGW_CONFIG_OK, "case %zu: %s", i, err);
+    } else {
+        cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
+        cr_assert(strstr(err, want), "case %zu: '%s' lacks '%s'", i, err, want);
+        cr_assert_null(strchr(err, '\n'), "one line");
+    }
+    cli_config_free(&cfg);
+}
+
 Test(cli, outbound_auth_flags)
 {
     /* What goes together and what excludes what; the https check applies to
@@ -188,24 +210,8 @@ Test(cli, outbound_auth_flags)
         {{"-client-cert", "/c", "-client-key", "/k"}, NULL},
         {{"-signing-key-file", "/ed.pem"}, NULL},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *args[20] = {"kgw-consumer", "-broker",   "b", "-topic", "t",
-                                "-target-url",  "https://h/"};
-        int argc = 7;
-        for (size_t j = 0; j < 8 && cases[i].a[j]; j++)
-            args[argc++] = cases[i].a[j];
-        consumer_config_t cfg;
-        char err[256] = "";
-        int rc = parse(&cfg, err, sizeof(err), argc, args);
-        if (!cases[i].want) {
-            cr_assert_eq(rc, KGW_CONFIG_OK, "case %zu: %s", i, err);
-        } else {
-            cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
-            cr_assert(strstr(err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err,
-                      cases[i].want);
-        }
-        cli_config_free(&cfg);
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(i, "https://h/", cases[i].a, 8, cases[i].want);
     consumer_config_t cfg;
     char err[256] = "";
     int rc = PARSE(&cfg, err, "-broker", "b", "-topic", "t", "-target-url", "http://h/",
@@ -229,25 +235,8 @@ Test(cli, batch_flags_need_batch_max)
         {{"-batch-max", "10", "-batch-format", "ndjson", "-batch-linger", "50"}, NULL},
         {{"-batch-max", "10", "-batch-bytes", "4096"}, NULL},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *args[16] = {"kgw-consumer", "-broker",  "b", "-topic", "t",
-                                "-target-url",  "http://h/"};
-        int argc = 7;
-        for (size_t j = 0; j < 6 && cases[i].a[j]; j++)
-            args[argc++] = cases[i].a[j];
-        consumer_config_t cfg;
-        char err[256] = "";
-        int rc = parse(&cfg, err, sizeof(err), argc, args);
-        if (!cases[i].want) {
-            cr_assert_eq(rc, KGW_CONFIG_OK, "case %zu: %s", i, err);
-        } else {
-            cr_assert_eq(rc, KGW_CONFIG_ERROR, "case %zu accepted", i);
-            cr_assert(strstr(err, cases[i].want), "case %zu: '%s' lacks '%s'", i, err,
-                      cases[i].want);
-            cr_assert_null(strchr(err, '\n'), "one line");
-        }
-        cli_config_free(&cfg);
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        check_case(i, "http://h/", cases[i].a, 6, cases[i].want);
 }
 
 /* Their defaults, now filled in by cli_validate() rather than the table. */
