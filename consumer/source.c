@@ -72,7 +72,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             KGW_ERROR("rebalance failed error=\"%s\"", rd_kafka_err2str(err));
-        KGW_INFO("partitions revoked count=%d", parts->cnt);
+        /* A lost assignment (the group moved on without us, e.g. librdkafka
+         * before 2.10 on a commit answered ILLEGAL_GENERATION, #4059) cannot
+         * be committed: the new owner redelivers from the last commit. Say
+         * so, since it explains the duplicates that follow. */
+        if (rd_kafka_assignment_lost(rk))
+            KGW_WARN("partitions revoked count=%d assignment_lost=1 (uncommitted progress is "
+                     "redelivered by the new owner)",
+                     parts->cnt);
+        else
+            KGW_INFO("partitions revoked count=%d", parts->cnt);
         rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_copy(parts);
         src->cbs.revoke_cb(offsets, src->opaque);
         /* What is done is committed before the partitions go to a new owner. */
