@@ -127,11 +127,24 @@ check "v3: 30,000 records in one request (many windows), 30,000 reports in order
 for e in bad-json bad-type refused; do
     check "v3: error $e in v3's shape" grep -q "^error $e True True True$" "$TMP/v3.out"
 done
-kcat -C -b "$BOOTSTRAP" -t "$T" -p 1 -e -q -f '%k|%h|%T|%s\n' >"$TMP/p1.txt" 2>/dev/null || true
-check "kcat: the STRING key, header and timestamp landed exactly" \
-    grep -q "^k-string|trace=t-1|1714557600000|" "$TMP/p1.txt"
-check_eq "kcat: 50 stream records on partition 2" 50 \
-    "$(kcat -C -b "$BOOTSTRAP" -t "$T" -p 2 -e -q -f '%s\n' 2>/dev/null | grep -c '"seq"')"
-check_eq "kcat: the 30,000 records on partition 0, once each" 30000 \
-    "$(kcat -C -b "$BOOTSTRAP" -t "$T" -p 0 -e -q -f '%s\n' 2>/dev/null | grep -c '^{"n":')"
+# Each read-back polls until its records show. CI once saw the first read come
+# back without the record on real Kafka, with kcat's stderr thrown away; now
+# kcat's output and stderr are printed when a read-back fails.
+# kcat_until PARTITION FORMAT PATTERN COUNT: true once COUNT lines match.
+kcat_until() {
+    kcat -C -b "$BOOTSTRAP" -t "$T" -p "$1" -e -q -f "$2" >"$TMP/p$1.txt" 2>"$TMP/p$1.err" || true
+    [ "$(grep -c -- "$3" "$TMP/p$1.txt")" -ge "$4" ]
+}
+# kcat_check DESCRIPTION PARTITION FORMAT PATTERN COUNT: exactly COUNT lines match.
+kcat_check() {
+    local got
+    wait_until 30 kcat_until "$2" "$3" "$4" "$5" || true
+    got=$(grep -c -- "$4" "$TMP/p$2.txt" || true)
+    check_eq "$1" "$5" "$got"
+    [ "$got" = "$5" ] || { tail -5 "$TMP/p$2.txt"; cat "$TMP/p$2.err"; } | sed "s/^/# p$2: /"
+}
+kcat_check "kcat: the STRING key, header and timestamp landed exactly" \
+    1 '%k|%h|%T|%s\n' '^k-string|trace=t-1|1714557600000|' 1
+kcat_check "kcat: 50 stream records on partition 2" 2 '%s\n' '"seq"' 50
+kcat_check "kcat: the 30,000 records on partition 0, once each" 0 '%s\n' '^{"n":' 30000
 finish
