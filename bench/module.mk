@@ -3,7 +3,7 @@
 # the batch ceiling and preloader, bare_consumer the Kafka side of forwarding on real
 # Kafka, sink the counting webhook receiver, count
 # reads a topic's watermarks.
-BENCH_PROGS := bare_mhd bare_producer bare_consumer bare_curl sink count
+BENCH_PROGS := bare_mhd bare_gateway bare_producer bare_consumer bare_curl sink count
 TOOLS += $(BENCH_PROGS:%=$(BUILD)/bench/%)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBKGW)
