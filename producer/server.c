@@ -36,11 +36,14 @@
 
 /* Request line and header fields beyond this get our JSON 431. */
 #define HEAD_MAX_BYTES (16 * 1024)
-/* Per-connection memory (mmap'd by libmicrohttpd, resident as used): room
- * for a head well past HEAD_MAX_BYTES, so that our 431 rather than
- * libmicrohttpd's own (an HTML body, beyond about 60 KiB) answers most
- * oversized heads, and for body chunks read between handler calls. */
-#define CONN_MEMORY_BYTES (64 * 1024)
+/* Per-connection memory (mmap'd by libmicrohttpd): room for a head twice
+ * HEAD_MAX_BYTES, so that our JSON 431 rather than libmicrohttpd's own (an
+ * HTML body, for heads beyond about 32 KiB) answers oversized heads up to
+ * there, and for body chunks read between handler calls. Not more:
+ * libmicrohttpd 0.9.75 zeroes the whole pool after every request, and at 64
+ * connections 64 KiB pools (4 MiB, past the caches) cost 18% of /produce's
+ * throughput against 32 KiB ones (bench/README.md, 2026-12-07). */
+#define CONN_MEMORY_BYTES (32 * 1024)
 /* A body over the limit is read and dropped up to this much more, so the
  * client, still sending, reads the 413 instead of a reset; past it (or with
  * Expect: 100-continue) the 413 goes out at once and the connection closes.

@@ -39,15 +39,18 @@ r=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' -H 'Expect: 
 check_eq "curl with Expect: 100-continue gets 413 without sending the body" 413 "${r##*$'\n'}"
 check_eq "/health after the oversized bodies" 200 "$(http_status "$URL/health")"
 
-# --- Header blocks: 16,000 bytes pass, 20,000 and 50,000 get a JSON 431.
+# --- Header blocks: 15,000 bytes pass, 20,000 and 30,000 get a JSON 431;
+# past kgw's 32 KiB of connection memory libmicrohttpd answers 431 itself.
 pad() { head -c "$1" /dev/zero | tr '\0' a; }
 check_eq "15,000 bytes of headers are accepted" 200 "$(http_status "$URL/health" -H "X-Pad: $(pad 15000)")"
-for n in 20000 50000; do
+for n in 20000 30000; do
     out=$(curl -s --max-time 10 -w '\n%{http_code}\n%{content_type}' -H "X-Pad: $(pad "$n")" "$URL/health") || true
     code=$(sed -n 2p <<<"$out")
     check_eq "$n bytes of headers -> 431" 431 "$code"
     check "$n bytes of headers: a JSON error body" grep -q '"error":"request headers too large' <<<"$out"
 done
+out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "X-Pad: $(pad 50000)" "$URL/health") || true
+check_eq "50,000 bytes of headers -> 431 (libmicrohttpd's own)" 431 "$out"
 check "the 431 is counted" sh -c "curl -s '$URL/metrics' | grep -q 'status=\"431\"'"
 
 # --- The default body limit is message.max.bytes (1,000,000 by default).
