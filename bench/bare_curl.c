@@ -24,6 +24,7 @@ typedef struct {
     long inflight;
     long size;
     double timeout_s;
+    char *topic;
 } bare_curl_config_t;
 
 static const kgw_option_t options[] = {
@@ -37,6 +38,8 @@ static const kgw_option_t options[] = {
      "BYTES", "JSON body size"},
     {"timeout", NULL, 0, KGW_OPT_DOUBLE, offsetof(bare_curl_config_t, timeout_s), "30", NULL, 0.001,
      86400, "SEC", "per-request timeout"},
+    {"topic", NULL, 0, KGW_OPT_STR, offsetof(bare_curl_config_t, topic), NULL, NULL, 0, 0, "NAME",
+     "send kgw-producer /produce bodies for this topic: {\"topic\":NAME,\"payload\":{...}}"},
     {NULL},
 };
 
@@ -63,17 +66,24 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A JSON object of exactly `size` bytes: {"pad":"xxx..."}. Caller frees. */
-static char *make_body(size_t size)
+/* A JSON object of exactly `size` bytes (or the smallest that holds the topic):
+ * {"pad":"xxx..."}, or {"topic":"T","payload":{"pad":"xxx..."}}. Caller frees. */
+static char *make_body(size_t size, const char *topic)
 {
-    static const char head[] = "{\"pad\":\"";
-    static const char tail[] = "\"}";
+    char head[512];
+    const char *tail = topic ? "\"}}" : "\"}";
+    int n = topic ? snprintf(head, sizeof(head), "{\"topic\":\"%s\",\"payload\":{\"pad\":\"", topic)
+                  : snprintf(head, sizeof(head), "{\"pad\":\"");
+    if (n < 0 || (size_t)n >= sizeof(head))
+        return NULL;
+    if (size < (size_t)n + strlen(tail) + 1)
+        size = (size_t)n + strlen(tail) + 1;
     char *body = malloc(size + 1);
     if (!body)
         return NULL;
     memset(body, 'x', size);
-    memcpy(body, head, sizeof(head) - 1);
-    memcpy(body + size - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+    memcpy(body, head, (size_t)n);
+    memcpy(body + size - strlen(tail), tail, strlen(tail));
     body[size] = '\0';
     return body;
 }
@@ -124,7 +134,7 @@ int main(int argc, char **argv)
     curl_ready = 1;
 
     inflight = cfg.inflight < cfg.count ? cfg.inflight : cfg.count;
-    body = make_body((size_t)cfg.size);
+    body = make_body((size_t)cfg.size, cfg.topic);
     easies = calloc((size_t)inflight, sizeof(*easies));
     multi = curl_multi_init();
     headers = curl_slist_append(NULL, "Content-Type: application/json");

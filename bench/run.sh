@@ -402,7 +402,7 @@ section_producer() {
         fi
         # The glue alone, each structure on a cluster of its own (a cluster that already
         # took a 15 s load is slower for the next program measured on it).
-        for mode in poller loop; do
+        for mode in poller external loop; do
             devcluster_start gw:32
             gateway_run "$conns" "$mode"
             devcluster_stop
@@ -419,7 +419,7 @@ section_producer() {
         # Both halves land on the same cores, so a gateway that added nothing of its own
         # would spend the sum of their costs per request: the composite bound.
         add "p$conns.comp" "$(calc "1 / (1 / $ceil + 1 / $(field rate_per_s "$line"))")"
-        for mode in poller loop; do
+        for mode in poller external loop; do
             add "p$conns.gw_$mode.of_comp" \
                 "$(calc "100 * ${R[p$conns.gw_$mode]##* } / ${R[p$conns.comp]##* }")"
         done
@@ -631,6 +631,8 @@ print_table() {
         row "  bare_gateway poller" "$(median "p$c.gw_poller")" "$(median "p$c.comp")" \
             "$(pct "$(median "p$c.gw_poller.of_comp")")" "" \
             "$([ -n "${R[p$c.of_gw]:-}" ] && echo "kgw $(median "p$c.of_gw")% of it")"
+        row "  bare_gateway external" "$(median "p$c.gw_external")" "$(median "p$c.comp")" \
+            "$(pct "$(median "p$c.gw_external.of_comp")")" "" ""
         row "  bare_gateway loop" "$(median "p$c.gw_loop")" "$(median "p$c.comp")" \
             "$(pct "$(median "p$c.gw_loop.of_comp")")" "" ""
         v=$(median "p$c.kgw.p99")

@@ -111,7 +111,7 @@ static void v3_next_window(request_t *req)
         if (producer_submit(req->sh->producer, w, v3_window_done_cb, req) == 0)
             return;
     }
-    MHD_resume_connection(req->conn);
+    request_resume(req);
 }
 
 /* Runs on the producer's poller thread (or inside producer_submit). */
@@ -182,7 +182,7 @@ int api_on_headers(request_t *req, const char *method, enum MHD_Result *ret)
 static void metadata_in_cb(void *opaque)
 {
     request_t *req = opaque;
-    MHD_resume_connection(req->conn);
+    request_resume(req);
 }
 
 enum MHD_Result api_handle(request_t *req)
@@ -194,7 +194,7 @@ enum MHD_Result api_handle(request_t *req)
     req->state = REQ_WAITING;
     MHD_suspend_connection(req->conn);
     if (meta_want(req->sh->meta, &req->waiter, metadata_in_cb, req) != 0)
-        MHD_resume_connection(req->conn); /* fresh, or stopping: answer now */
+        request_resume(req); /* fresh, or stopping: answer now */
     return MHD_YES;
 }
 

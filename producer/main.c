@@ -8,9 +8,10 @@
  *   sigwait() for SIGINT/SIGTERM/SIGHUP (blocked in every thread). SIGHUP
  *   reloads --auth-token-file (access_swap: requests keep the token set they
  *   started with) and waits again; SIGINT/SIGTERM run the shutdown below.
- * - libmicrohttpd's event-loop threads (--threads, epoll): read requests,
- *   parse, validate, enqueue into librdkafka and suspend the connection;
- *   once it is resumed, queue the answer. They never block on Kafka. They
+ * - the HTTP event-loop threads (--threads, producer/httpd.c), each running
+ *   a libmicrohttpd daemon in external-epoll mode: read requests, parse,
+ *   validate, enqueue into librdkafka and suspend the connection; once it is
+ *   resumed, queue the answer. They never block on Kafka. They
  *   hand delays to the simulator's thread and metadata waiters to meta's
  *   fetch thread (handoffs), and register connections with the reaper (a
  *   list under the reaper's mutex, not a queue: a removal must be over
@@ -31,7 +32,8 @@
  * The readiness and reaper threads sleep in a handoff that carries no nodes,
  * so that shutting it stops them at once. Only event-loop threads suspend a
  * connection; the poller, timer and fetch threads, and an event-loop thread
- * answering the first request with an Idempotency-Key, resume one. Other
+ * answering the first request with an Idempotency-Key, resume one, with
+ * request_resume(), which also wakes the loop that owns it (httpd.h). Other
  * shared state (metrics, counters, limits) is atomic; see each header.
  *
  * Shutdown (SIGINT/SIGTERM): stop accepting (keep-alive requests get 503);
@@ -39,10 +41,11 @@
  * wait for the deliveries in flight up to --shutdown-timeout, then refuse
  * new submits and purge librdkafka's queues, so every report arrives (503)
  * within about 5 s more even when no broker answers; give the answers up to
- * 5 s to be written; then MHD_stop_daemon() (libmicrohttpd aborts on a
- * suspended connection, and none is left) and destroy. Exit status: 0 after
- * a signal; 2 for a usage error; 1 when startup fails, or without teardown
- * when librdkafka withheld a purged record's report.
+ * 5 s to be written; then stop the loops and MHD_stop_daemon() each
+ * daemon (libmicrohttpd aborts on a suspended connection, and none is
+ * left) and destroy. Exit status: 0 after a signal; 2 for a usage error; 1
+ * when startup fails, or without teardown when librdkafka withheld a
+ * purged record's report.
  */
 #include <errno.h>
 #include <signal.h>

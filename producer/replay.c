@@ -76,7 +76,7 @@ static void suspend_cb(void *opaque)
 static void wake_cb(void *opaque)
 {
     request_t *req = opaque;
-    MHD_resume_connection(req->conn);
+    request_resume(req);
 }
 
 static int key_valid(const char *k)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "producer/envelope.h"
+#include "producer/httpd.h"
 #include "producer/reaper.h"
 #include "producer/replay.h"
 
@@ -164,7 +165,14 @@ static void produce_done_cb(batch_t *b, void *opaque)
 {
     (void)b;
     request_t *req = opaque;
-    MHD_resume_connection(req->conn);
+    request_resume(req);
+}
+
+void request_resume(request_t *req)
+{
+    /* Once resumed, req may be answered and freed on its loop: nothing of it
+     * is read after MHD_resume_connection() (httpd_resume takes the loop first). */
+    httpd_resume(req->loop, req->conn);
 }
 
 enum MHD_Result request_submit(request_t *req)
@@ -181,7 +189,7 @@ enum MHD_Result request_submit(request_t *req)
     MHD_suspend_connection(req->conn);
     if (producer_submit(sh->producer, &req->batch, produce_done_cb, req) != 0) {
         /* Nothing was enqueued and no callback will run: answer now. */
-        MHD_resume_connection(req->conn);
+        request_resume(req);
     }
     return MHD_YES;
 }

@@ -71,7 +71,8 @@ typedef struct request {
     const char *www_auth; /* WWW-Authenticate value for a 401, or NULL */
     const char *origin;   /* the allowed Origin to echo, or NULL */
     struct MHD_Connection *conn;
-    const char *url; /* origin-form path, libmicrohttpd's for the request */
+    struct httpd_loop *loop; /* the event loop that serves conn (httpd.h) */
+    const char *url;         /* origin-form path, libmicrohttpd's for the request */
     route_t route;
     req_state_t state;
     char *body; /* owned; the batch borrows it */
@@ -153,6 +154,10 @@ void request_jscan_free_cb(void *p);
  * caller answers when resumed. Returns MHD's verdict.
  */
 enum MHD_Result request_submit(request_t *req);
+
+/* Resumes the request's suspended connection from any thread (httpd_resume).
+ * The request may be gone when this returns. */
+void request_resume(request_t *req);
 
 /* 1 when the request's caller may write `topic` (--allow-topics, and the
  * caller's own patterns when tokens name them). */

@@ -27,6 +27,7 @@
 #include "producer/envelope.h"
 #include "producer/framing.h"
 #include "producer/openapi.h"
+#include "producer/httpd.h"
 #include "producer/reaper.h"
 #include "producer/replay.h"
 #include "producer/restproxy.h"
@@ -54,7 +55,7 @@
 
 struct server {
     request_shared_t sh;
-    struct MHD_Daemon *daemon;
+    httpd_t *httpd;
     producer_t *producer;
     simulator_t *sim;
     kgw_metrics_t *metrics;
@@ -315,7 +316,7 @@ static enum MHD_Result sim_arg_cb(void *cls, enum MHD_ValueKind kind, const char
 static void sim_fire_cb(void *opaque)
 {
     request_t *req = opaque;
-    MHD_resume_connection(req->conn);
+    request_resume(req);
 }
 
 static enum MHD_Result answer_simulator(request_t *req)
@@ -353,7 +354,7 @@ static enum MHD_Result handle_simulator(request_t *req)
     MHD_suspend_connection(req->conn);
     if (simulator_schedule(s->sim, req->sim_delay_ms, sim_fire_cb, req) != 0) {
         req->sim_delay_ms = 0; /* shutting down: answer without the delay */
-        MHD_resume_connection(req->conn);
+        request_resume(req);
     }
     return MHD_YES;
 }
@@ -426,6 +427,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->srv = s;
         req->sh = &s->sh;
         req->conn = conn;
+        req->loop = httpd_current();
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req->rconn = ci ? ci->socket_context : NULL;
@@ -637,8 +639,7 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     struct sockaddr *sa;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_ERROR_LOG;
     memset(&sin, 0, sizeof(sin));
     memset(&sin6, 0, sizeof(sin6));
     if (inet_pton(AF_INET, opts->listen, &sin.sin_addr) == 1) {
@@ -656,40 +657,45 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         return NULL;
     }
 
-    struct MHD_OptionItem extra[8];
+    /* Function pointers go in an option item's value (libmicrohttpd's MHD_OPTION_ARRAY). */
+    struct MHD_OptionItem o[12];
     size_t n = 0;
-    extra[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                         (intptr_t)CONN_MEMORY_BYTES, NULL};
-    if (opts->threads > 1)
-        extra[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)opts->threads, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log_cb, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                     (intptr_t)opts->connection_timeout_s, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)conn_notify_cb, s};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                     (intptr_t)CONN_MEMORY_BYTES, NULL};
     if (opts->max_connections_per_ip)
-        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                             (intptr_t)opts->max_connections_per_ip, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                         (intptr_t)opts->max_connections_per_ip, NULL};
     if (opts->tls_cert_pem && opts->tls_key_pem) {
         flags |= MHD_USE_TLS;
-        extra[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem};
-        extra[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem};
     }
-    extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log_cb, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
-        opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify_cb,
-        s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY,
-        extra, MHD_OPTION_END);
-    if (!s->daemon) {
+    o[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    httpd_opts_t ho = {.threads = (unsigned)(opts->threads > 0 ? opts->threads : 1),
+                       .flags = flags,
+                       .addr = sa,
+                       .connection_limit = (unsigned)opts->max_connections,
+                       .options = o,
+                       .access_cb = access_cb,
+                       .access_cls = s};
+    char why[256];
+    s->httpd = httpd_start(&ho, why, sizeof(why));
+    if (!s->httpd) {
         if (flags & MHD_USE_TLS)
             snprintf(errstr, errstr_size,
                      "cannot serve HTTPS on %s port %d: check that --tls-cert and --tls-key "
                      "are a matching PEM certificate and key (%s)",
-                     opts->listen, opts->port, strerror(errno));
+                     opts->listen, opts->port, why);
         else
             snprintf(errstr, errstr_size, "cannot listen on %s port %d: %s", opts->listen,
-                     opts->port, strerror(errno));
+                     opts->port, why);
         server_destroy(s);
         return NULL;
     }
@@ -703,8 +709,7 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         server_destroy(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : opts->port;
+    s->port = httpd_port(s->httpd);
     return s;
 }
 
@@ -716,9 +721,7 @@ int server_port(server_t *s)
 void server_quiesce(server_t *s)
 {
     atomic_store(&s->sh.draining, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    httpd_quiesce(s->httpd);
     /* After the listener closed: with a stalled broker the fetch thread may
      * be in a metadata request for up to 5 s, and this waits for it. */
     meta_stop(s->meta);
@@ -733,9 +736,8 @@ void server_destroy(server_t *s)
 {
     if (!s)
         return;
-    reaper_stop(s->reaper); /* MHD_stop_daemon below still removes connections */
-    if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+    reaper_stop(s->reaper); /* httpd_stop's MHD_stop_daemon still removes connections */
+    httpd_stop(s->httpd);
     reaper_destroy(s->reaper);
     meta_destroy(s->meta);
     idem_destroy(s->sh.idem);

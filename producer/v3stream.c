@@ -291,7 +291,7 @@ static void window_done_cb(batch_t *b, void *opaque)
 {
     request_t *req = opaque;
     kgw_series_add(req->sh->s_v3_inflight, -(double)b->count);
-    MHD_resume_connection(req->conn);
+    request_resume(req);
 }
 
 /*
@@ -326,7 +326,7 @@ static int submit(request_t *req)
     if (producer_submit(req->sh->producer, &s->batch, window_done_cb, req) != 0) {
         /* None enqueued, no callback: each record says why. */
         kgw_series_add(req->sh->s_v3_inflight, -(double)s->batch.count);
-        MHD_resume_connection(req->conn);
+        request_resume(req);
     }
     return 1;
 }
