@@ -105,8 +105,8 @@ static struct MHD_Daemon *daemon_new(const httpd_opts_t *o, unsigned limit, int 
         {MHD_OPTION_END, 0, NULL},
     };
     return MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | o->flags, 0,
-                            NULL, NULL, o->access_cb, o->access_cls, MHD_OPTION_ARRAY, where,
-                            MHD_OPTION_ARRAY, o->options, MHD_OPTION_END);
+                            o->accept_cb, o->accept_cls, o->access_cb, o->access_cls,
+                            MHD_OPTION_ARRAY, where, MHD_OPTION_ARRAY, o->options, MHD_OPTION_END);
 }
 
 httpd_t *httpd_start(const httpd_opts_t *o, char *errstr, size_t errstr_size)

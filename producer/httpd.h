@@ -3,8 +3,9 @@
  * libmicrohttpd daemon of its own in external-epoll mode: it polls the
  * daemon's epoll descriptor and its own wake-up, then calls MHD_run(), which
  * never blocks. The daemons share one listening socket, and the connection
- * limit is split among them as libmicrohttpd's own thread pool splits it (the
- * per-address limit, as there, applies per loop).
+ * limit is split among them as libmicrohttpd's own thread pool splits it.
+ * libmicrohttpd's per-address limit would count per daemon, so kgw counts
+ * addresses itself (iplimit.h) through the accept policy callback.
  *
  * Why not libmicrohttpd's internal threads: their epoll loop (0.9.75, and
  * still 1.0.1) takes events 128 at a time and, when a call returns exactly
@@ -41,6 +42,8 @@ typedef struct httpd_opts {
     const struct MHD_OptionItem *options; /* every daemon's, MHD_OPTION_END-terminated */
     MHD_AccessHandlerCallback access_cb;
     void *access_cls;
+    MHD_AcceptPolicyCallback accept_cb; /* NULL-able: admits or refuses an accepted socket */
+    void *accept_cls;
 } httpd_opts_t;
 
 /* Listens and starts the loops. NULL on failure, with errno from the listen

@@ -28,6 +28,7 @@
 #include "producer/framing.h"
 #include "producer/openapi.h"
 #include "producer/httpd.h"
+#include "producer/iplimit.h"
 #include "producer/reaper.h"
 #include "producer/replay.h"
 #include "producer/restproxy.h"
@@ -56,6 +57,7 @@
 struct server {
     request_shared_t sh;
     httpd_t *httpd;
+    iplimit_t *iplimit; /* connections per client address, across the loops */
     producer_t *producer;
     simulator_t *sim;
     kgw_metrics_t *metrics;
@@ -525,6 +527,17 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     kgw_series_add(s->s_active, -1);
 }
 
+/* libmicrohttpd's accept policy, on an event-loop thread right after accept(),
+ * before any byte is read: --max-connections-per-ip across every loop. The
+ * count is given back at MHD_CONNECTION_NOTIFY_CLOSED. (A socket admitted here
+ * that libmicrohttpd then fails to set up, out of memory, stays counted.) */
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    server_t *s = cls;
+    return iplimit_acquire(s->iplimit, addr) ? MHD_YES : MHD_NO;
+}
+
 /* MHD_CONNECTION_NOTIFY_STARTED and _CLOSED, on an event-loop thread. The
  * closed notification comes before MHD closes the socket, so the reaper never
  * shuts down a descriptor that was closed and reused. */
@@ -532,6 +545,11 @@ static void conn_notify_cb(void *cls, struct MHD_Connection *conn, void **socket
                            enum MHD_ConnectionNotificationCode toe)
 {
     server_t *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        iplimit_release(s->iplimit, ai ? ai->client_addr : NULL);
+    }
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -624,7 +642,8 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
         return NULL;
     }
     s->reaper = reaper_new(opts->connection_timeout_s, s_slow_closed, s_conns);
-    if (!s->reaper) {
+    s->iplimit = iplimit_new((unsigned)opts->max_connections_per_ip);
+    if (!s->reaper || !s->iplimit) {
         snprintf(errstr, errstr_size, "out of memory");
         server_destroy(s);
         return NULL;
@@ -669,9 +688,6 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                      (intptr_t)CONN_MEMORY_BYTES, NULL};
-    if (opts->max_connections_per_ip)
-        o[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                         (intptr_t)opts->max_connections_per_ip, NULL};
     if (opts->tls_cert_pem && opts->tls_key_pem) {
         flags |= MHD_USE_TLS;
         o[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem};
@@ -684,7 +700,9 @@ server_t *server_new(const server_opts_t *opts, producer_t *p, simulator_t *sim,
                        .connection_limit = (unsigned)opts->max_connections,
                        .options = o,
                        .access_cb = access_cb,
-                       .access_cls = s};
+                       .access_cls = s,
+                       .accept_cb = accept_cb,
+                       .accept_cls = s};
     char why[256];
     s->httpd = httpd_start(&ho, why, sizeof(why));
     if (!s->httpd) {
@@ -738,6 +756,7 @@ void server_destroy(server_t *s)
         return;
     reaper_stop(s->reaper); /* httpd_stop's MHD_stop_daemon still removes connections */
     httpd_stop(s->httpd);
+    iplimit_destroy(s->iplimit);
     reaper_destroy(s->reaper);
     meta_destroy(s->meta);
     idem_destroy(s->sh.idem);
