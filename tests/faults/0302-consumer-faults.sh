@@ -102,8 +102,19 @@ verify() {
 
 # finish_run NAME PID: waits for every record processed and committed, stops cleanly.
 finish_run() {
-    local name=$1 pid=$2
-    check "$name: committed offsets reach the end" wait_until 120 lag_zero
+    local name=$1 pid=$2 f
+    if wait_until 120 lag_zero; then
+        ok "$name: committed offsets reach the end"
+        return
+    fi
+    not_ok "$name: committed offsets reach the end"
+    "$OFFSETS" -b "$BOOTSTRAP" -t "$TOPIC" -g "$GROUP" 2>&1 | sed 's/^/# /'
+    if kill -0 "$pid" 2>/dev/null; then note "consumer $pid still runs"; else note "consumer $pid has exited"; fi
+    for f in "$TMP"/c-"$name"*.err; do
+        note "last commit and group lines of $(basename "$f"):"
+        grep -E 'commit|assign|revoke|rebalanc|error|ERROR' "$f" | tail -15 | sed 's/^/#   /'
+        tail -3 "$f" | sed 's/^/#   /'
+    done
 }
 
 # 1. The receiver fails everything for 10 s, then recovers.

@@ -59,6 +59,20 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# Under make asan a sanitizer report in a background program's stderr fails
+# the test, with the report: ASan aborts the program, and a program that died
+# after the last check (or whose death only stalled what was being waited
+# for) would otherwise pass, or fail with no word of why.
+sanitizer_reports() {
+    local f
+    for f in "$TMP"/*.err; do
+        [ -f "$f" ] || continue
+        grep -qE 'ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$f" || continue
+        not_ok "sanitizer report in $(basename "$f" .err)'s stderr"
+        grep -E -A40 'ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$f" | head -60 | sed 's/^/# /'
+    done
+}
+
 cleanup() {
     local rc=$? pid hook
     local i
@@ -77,6 +91,7 @@ cleanup() {
         pid=${PIDS[$i]}
         stop_pid "$pid"
     done
+    [ -z "${KGW_SANITIZED:-}" ] || sanitizer_reports
     if [ "${KGW_KEEP_TMP:-0}" = 1 ]; then
         echo "# kept $TMP" >&2
     else
