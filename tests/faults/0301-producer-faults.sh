@@ -45,7 +45,18 @@ verify() {
             "offset are missing: the 2.0.2 mock does not validate idempotent sequences (see" \
             "tests/tools/produce_check.py); not a kgw loss"
     fi
-    check_eq "$what: no acknowledged record duplicated" 0 "$(json_field "$out" duplicates)"
+    if real_kafka; then
+        check_eq "$what: no acknowledged record duplicated" 0 "$(json_field "$out" duplicates)"
+    else
+        # A broker taken down between storing a batch and answering it makes
+        # librdkafka send the batch again, and the 2.0.2 mock stores it twice
+        # (see tests/tools/produce_check.py). Any other duplicate fails.
+        check_eq "$what: no acknowledged record duplicated, but for the mock's stored resends" \
+            "$(json_field "$out" resent_duplicates)" "$(json_field "$out" duplicates)"
+        [ "$(json_field "$out" duplicates)" = 0 ] || note "$what: $(json_field "$out" duplicates)" \
+            "records stored twice by the mock, a batch resent after its answer was lost:" \
+            "$(json_field "$out" dup_copies)"
+    fi
     check_eq "$what: acknowledged partition/offset match Kafka" 0 "$(json_field "$out" mismatched)"
     check "$what: some records acknowledged" test "$(json_field "$out" acked)" -gt 0
     check "$what: producer still healthy" status_is "$URL/health" 200

@@ -9,6 +9,14 @@ acked (200 with success true), lost (acked but absent from Kafka), duplicates
 (acked records present more than once), mismatched (acked partition/offset
 differs from where Kafka has it), max_seconds (slowest answer).
 
+"resent_duplicates" counts the duplicated acked records that look like a
+batch librdkafka sent again after its answer was lost: every copy in the
+acknowledged partition, the acknowledged offset the last one. Kafka drops
+such a resend by its idempotent sequence; 2.0.2's mock validates sequences
+only for transactional producers (rd_kafka_mock_validate_records), so a
+broker taken down between storing a batch and answering it stores it twice.
+"dup_copies" lists where the first duplicated records are.
+
 "lost" counts only records acknowledged with an offset. A success without
 an offset ("offset": null) is librdkafka inferring that a batch was stored
 because a later one of the same idempotent producer was (Kafka enforces
@@ -52,6 +60,7 @@ def main():
         if isinstance(r, dict) and r.get("success") is True and "offset" in r:
             acked[seq] = (r.get("partition"), r.get("offset"))
     where = {}
+    copies = {}
     counts = Counter()
     with open(dump_path, errors="replace") as f:
         for line in f:
@@ -64,14 +73,21 @@ def main():
                 continue
             counts[seq] += 1
             where[seq] = (int(parts[0]), int(parts[1]))
+            copies.setdefault(seq, []).append(where[seq])
     lost = [s for s in acked if counts[s] == 0 and acked[s][1] is not None]
     null_missing = [s for s in acked if counts[s] == 0 and acked[s][1] is None]
     dups = sum(counts[s] - 1 for s in acked if counts[s] > 1)
+    duped = sorted(s for s in acked if counts[s] > 1)
+    resent = [s for s in duped if acked[s][1] is not None
+              and all(c[0] == acked[s][0] for c in copies[s])
+              and tuple(acked[s]) == max(copies[s])]
     mismatched = [s for s in acked
                   if counts[s] and acked[s][1] is not None and where[s] != tuple(acked[s])]
     print(json.dumps({
         "requests": n, "answered": answered, "statuses": dict(statuses),
         "acked": len(acked), "lost": len(lost), "duplicates": dups,
+        "resent_duplicates": sum(counts[s] - 1 for s in resent),
+        "dup_copies": {str(s): copies[s] for s in duped[:5]},
         "acked_without_offset": sum(1 for s in acked if acked[s][1] is None),
         "null_offset_missing": len(null_missing),
         "mismatched": len(mismatched), "max_seconds": round(max_s, 3),
