@@ -6,11 +6,14 @@
  * kgw_handoff that carries no nodes: reaper_stop() shuts it, which ends the
  * sleep at once.
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "producer/reaper.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -25,6 +28,7 @@ struct reaper_conn {
     atomic_int receiving;  /* waiting for (the rest of) a request */
     atomic_llong since_ms; /* when `receiving` was last set */
     int cut;               /* shut down already (under the lock) */
+    long long eof_since;   /* since_ms when the peer was first seen done (under the lock) */
 };
 
 struct reaper {
@@ -61,27 +65,56 @@ reaper_t *reaper_new(unsigned timeout_s, kgw_series_t *closed, kgw_series_t *ope
     return r;
 }
 
+/*
+ * The peer shut down its side and every byte it sent has been read: the
+ * request being received can never complete. libmicrohttpd 0.9.75 misses
+ * such a FIN when it came with the last bytes (under edge-triggered epoll it
+ * takes a short read as drained), and would hold the connection until the
+ * timeout.
+ */
+static int peer_done(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    int unread = 0;
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP)) &&
+           ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+static void cut_conn(reaper_conn_t *c, unsigned *n)
+{
+    shutdown(c->fd, SHUT_RDWR);
+    c->cut = 1;
+    (*n)++;
+}
+
 unsigned reaper_sweep(reaper_t *r, long long now_ms)
 {
-    unsigned cut = 0;
+    unsigned slow = 0, ended = 0;
     pthread_mutex_lock(&r->lock);
     for (reaper_conn_t *c = r->conns; c; c = c->next) {
         if (c->cut || c->fd < 0 || !atomic_load(&c->receiving))
             continue;
-        if (now_ms - atomic_load(&c->since_ms) > r->timeout_ms) {
-            shutdown(c->fd, SHUT_RDWR);
-            c->cut = 1;
-            cut++;
-        }
+        long long since = atomic_load(&c->since_ms);
+        if (now_ms - since > r->timeout_ms)
+            cut_conn(c, &slow);
+        else if (!peer_done(c->fd))
+            c->eof_since = -1;
+        else if (c->eof_since == since) /* on two sweeps: not a request just read whole */
+            cut_conn(c, &ended);
+        else
+            c->eof_since = since;
     }
     pthread_mutex_unlock(&r->lock);
-    if (cut) {
-        if (r->s_closed)
-            kgw_series_add(r->s_closed, cut);
+    if (slow + ended && r->s_closed)
+        kgw_series_add(r->s_closed, slow + ended);
+    if (slow)
         KGW_WARN("closed slow connections count=%u reason=\"no complete request within %lld s\"",
-                 cut, r->timeout_ms / 1000);
-    }
-    return cut;
+                 slow, r->timeout_ms / 1000);
+    if (ended)
+        KGW_INFO("closed connections count=%u reason=\"the client shut its side before sending a "
+                 "whole request\"",
+                 ended);
+    return slow + ended;
 }
 
 static void reaper_main(void *arg)
@@ -128,6 +161,7 @@ reaper_conn_t *reaper_add(reaper_t *r, int fd)
     if (!c)
         return NULL;
     c->fd = fd;
+    c->eof_since = -1;
     atomic_store(&c->since_ms, reaper_now_ms());
     atomic_store(&c->receiving, 1);
     pthread_mutex_lock(&r->lock);

@@ -7,7 +7,9 @@
  * marks when a request has fully arrived and when its answer is done; a
  * thread sweeps every 250 ms and calls shutdown(2) on a connection that has
  * been receiving one request (or waiting for the next one) for longer than
- * the timeout. libmicrohttpd then sees the socket closed and cleans up.
+ * the timeout, or whose client shut down its side with every byte read (a
+ * request that can never complete; libmicrohttpd 0.9.75 can miss that FIN).
+ * libmicrohttpd then sees the socket closed and cleans up.
  *
  * Threads: reaper_add/remove run on the event-loop threads and take the one
  * mutex that the sweep holds while it calls shutdown(), so a socket is never
@@ -50,7 +52,8 @@ void reaper_request_done(reaper_conn_t *c);
 
 /*
  * One sweep at time now_ms (CLOCK_MONOTONIC milliseconds, see reaper_now_ms):
- * shuts down the connections over the timeout. Returns how many. The thread
+ * shuts down the connections over the timeout, and those whose client ended
+ * its side on this sweep and the one before. Returns how many. The thread
  * calls it; tests call it with a clock of their choosing.
  */
 unsigned reaper_sweep(reaper_t *r, long long now_ms);

@@ -55,6 +55,49 @@ Test(reaper, sweeps_only_slow_receivers)
     }
 }
 
+/* The client shut its side: a connection still receiving, with nothing left
+ * unread, is cut on the second sweep that sees it (not the first: the loop
+ * may have just read a whole request); one with bytes unread or whose request
+ * is in stays. */
+Test(reaper, cuts_requests_their_client_ended)
+{
+    int ended[2], unread[2], in[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ended), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, unread), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, in), 0);
+    reaper_t *r = reaper_new(30, NULL, NULL);
+    cr_assert_not_null(r);
+    reaper_conn_t *c_ended = reaper_add(r, ended[0]);
+    reaper_conn_t *c_unread = reaper_add(r, unread[0]);
+    reaper_conn_t *c_in = reaper_add(r, in[0]);
+    cr_assert(c_ended && c_unread && c_in);
+    cr_assert_eq(write(unread[1], "POST", 4), 4);
+    reaper_request_in(c_in);
+    long long t0 = reaper_now_ms();
+
+    cr_expect_eq(reaper_sweep(r, t0 + 250), 0, "nothing ended yet");
+    for (int i = 0; i < 3; i++)
+        shutdown((int[]){ended[1], unread[1], in[1]}[i], SHUT_WR);
+    cr_expect_eq(reaper_sweep(r, t0 + 500), 0, "first seen: not yet");
+    cr_expect_eq(reaper_sweep(r, t0 + 750), 1, "seen twice: cut");
+    cr_expect(peer_sees_eof(ended[1]));
+    cr_expect(!peer_sees_eof(unread[1]), "bytes still unread: the loop has not seen them");
+    cr_expect(!peer_sees_eof(in[1]), "a request that is in waits for its answer");
+
+    /* A new request's clock restarts the count. */
+    reaper_request_done(c_in);
+    cr_expect_eq(reaper_sweep(r, reaper_now_ms() + 10), 0, "first seen for this request");
+    cr_expect_eq(reaper_sweep(r, reaper_now_ms() + 260), 1);
+    cr_expect(peer_sees_eof(in[1]));
+
+    reaper_destroy(r);
+    for (int i = 0; i < 2; i++) {
+        close(ended[i]);
+        close(unread[i]);
+        close(in[i]);
+    }
+}
+
 Test(reaper, thread_starts_and_stops)
 {
     reaper_t *r = reaper_new(30, NULL, NULL);
