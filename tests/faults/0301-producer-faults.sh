@@ -29,7 +29,7 @@ wait_until 30 curl -sf -o /dev/null "$URL/ready" || { cat "$TMP/producer.err"; e
 
 # verify NAME TOPIC WHAT: checks one load run and adds its row to the table.
 verify() {
-    local name=$1 topic=$2 what=$3 out
+    local name=$1 topic=$2 what=$3 out dups
     wait_until $((DEADLINE + 30)) load_done || not_ok "$what: load did not finish"
     out=$(produce_verify "$name" "$N" "$topic")
     note "$what: $out"
@@ -45,23 +45,22 @@ verify() {
             "offset are missing: the 2.0.2 mock does not validate idempotent sequences (see" \
             "tests/tools/produce_check.py); not a kgw loss"
     fi
+    dups=$(json_field "$out" duplicates)
     if real_kafka; then
-        check_eq "$what: no acknowledged record duplicated" 0 "$(json_field "$out" duplicates)"
+        check_eq "$what: no acknowledged record duplicated" 0 "$dups"
     else
         # A broker taken down between storing a batch and answering it makes
         # librdkafka send the batch again, and the 2.0.2 mock stores it twice
         # (see tests/tools/produce_check.py). Any other duplicate fails.
         check_eq "$what: no acknowledged record duplicated, but for the mock's stored resends" \
-            "$(json_field "$out" resent_duplicates)" "$(json_field "$out" duplicates)"
-        [ "$(json_field "$out" duplicates)" = 0 ] || note "$what: $(json_field "$out" duplicates)" \
-            "records stored twice by the mock, a batch resent after its answer was lost:" \
-            "$(json_field "$out" dup_copies)"
+            "$(json_field "$out" resent_duplicates)" "$dups"
+        [ "$dups" = 0 ] || note "$what: $dups records stored twice by the mock, a batch resent" \
+            "after its answer was lost: $(json_field "$out" dup_copies)"
     fi
     check_eq "$what: acknowledged partition/offset match Kafka" 0 "$(json_field "$out" mismatched)"
     check "$what: some records acknowledged" test "$(json_field "$out" acked)" -gt 0
     check "$what: producer still healthy" status_is "$URL/health" 200
-    fault_row "producer: $what" "$N" "$(json_field "$out" lost)" \
-        "$(json_field "$out" duplicates)" "$(rss_kb "$PRODUCER_PID")"
+    fault_row "producer: $what" "$N" "$(json_field "$out" lost)" "$dups" "$(rss_kb "$PRODUCER_PID")"
 }
 
 # 1. A broker down during load, then back.

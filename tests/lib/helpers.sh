@@ -64,12 +64,13 @@ stop_pid() {
 # after the last check (or whose death only stalled what was being waited
 # for) would otherwise pass, or fail with no word of why.
 sanitizer_reports() {
-    local f
+    local f report line
     for f in "$TMP"/*.err; do
         [ -f "$f" ] || continue
-        grep -qE 'ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$f" || continue
+        report=$(grep -E -A40 'ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$f" | head -60) || true
+        [ -n "$report" ] || continue
         not_ok "sanitizer report in $(basename "$f" .err)'s stderr"
-        grep -E -A40 'ERROR: (Address|Leak)Sanitizer|: runtime error: ' "$f" | head -60 | sed 's/^/# /'
+        while IFS= read -r line; do echo "# $line"; done <<<"$report"
     done
 }
 

@@ -59,9 +59,7 @@ def main():
             continue
         if isinstance(r, dict) and r.get("success") is True and "offset" in r:
             acked[seq] = (r.get("partition"), r.get("offset"))
-    where = {}
-    copies = {}
-    counts = Counter()
+    copies = {}  # seq -> [(partition, offset), ...] in dump order
     with open(dump_path, errors="replace") as f:
         for line in f:
             parts = line.rstrip("\n").split(" ", 2)
@@ -71,22 +69,21 @@ def main():
                 seq = json.loads(parts[2])["seq"]
             except (ValueError, KeyError, TypeError):
                 continue
-            counts[seq] += 1
-            where[seq] = (int(parts[0]), int(parts[1]))
-            copies.setdefault(seq, []).append(where[seq])
-    lost = [s for s in acked if counts[s] == 0 and acked[s][1] is not None]
-    null_missing = [s for s in acked if counts[s] == 0 and acked[s][1] is None]
-    dups = sum(counts[s] - 1 for s in acked if counts[s] > 1)
-    duped = sorted(s for s in acked if counts[s] > 1)
+            copies.setdefault(seq, []).append((int(parts[0]), int(parts[1])))
+    missing = [s for s in acked if s not in copies]
+    lost = [s for s in missing if acked[s][1] is not None]
+    null_missing = [s for s in missing if acked[s][1] is None]
+    duped = sorted(s for s in acked if len(copies.get(s, ())) > 1)
+    dups = sum(len(copies[s]) - 1 for s in duped)
     resent = [s for s in duped if acked[s][1] is not None
               and all(c[0] == acked[s][0] for c in copies[s])
               and tuple(acked[s]) == max(copies[s])]
     mismatched = [s for s in acked
-                  if counts[s] and acked[s][1] is not None and where[s] != tuple(acked[s])]
+                  if s in copies and acked[s][1] is not None and copies[s][-1] != tuple(acked[s])]
     print(json.dumps({
         "requests": n, "answered": answered, "statuses": dict(statuses),
         "acked": len(acked), "lost": len(lost), "duplicates": dups,
-        "resent_duplicates": sum(counts[s] - 1 for s in resent),
+        "resent_duplicates": sum(len(copies[s]) - 1 for s in resent),
         "dup_copies": {str(s): copies[s] for s in duped[:5]},
         "acked_without_offset": sum(1 for s in acked if acked[s][1] is None),
         "null_offset_missing": len(null_missing),
